@@ -1,0 +1,1 @@
+// The Migrations module; see DESIGN.md.

@@ -1,0 +1,302 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// The libpq state of one connection. Confined to its connection's serial queue: only code running
+/// on that queue touches it, so it needs no locks (hence `@unchecked Sendable`).
+///
+/// The socket is in libpq's non-blocking mode and every wait is a `poll()` on that queue's thread,
+/// so a large pipeline cannot deadlock with the server (output is flushed while results are read).
+final class Session: @unchecked Sendable {
+    private(set) var pg: OpaquePointer?
+    private var statements: StatementCache
+    private let noticeSink: NoticeSink
+    private let configuration: PostgresConfiguration
+    /// Set once the connection is unusable (the server closed it, or libpq lost track of the protocol).
+    private(set) var isBroken = false
+    /// Syncs sent, one per pipeline: the number of round trips made.
+    private(set) var roundTrips = 0
+    /// Statements prepared on the server over the connection's life.
+    private(set) var preparedCount = 0
+
+    private init(pg: OpaquePointer, configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) {
+        self.pg = pg
+        self.configuration = configuration
+        self.statements = StatementCache(capacity: cacheCapacity)
+        self.noticeSink = NoticeSink(logger: logger)
+        PQsetNoticeProcessor(pg, { context, message in
+            guard let context, let message else { return }
+            Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().receive(String(cString: message))
+        }, Unmanaged.passUnretained(noticeSink).toOpaque())
+    }
+
+    deinit { close() }
+
+    /// Connects, blocking the calling thread (the connection's queue) until done.
+    static func connect(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> Session {
+        var parameters = configuration.parameters
+        parameters["connect_timeout"] = parameters["connect_timeout"] ?? "10"
+        parameters["fallback_application_name"] = "tenantkit"
+        parameters["client_encoding"] = "UTF8"
+        let keywords = Array(parameters.keys)
+        let values = keywords.map { parameters[$0]! }
+        let connection = withCStringArray(keywords) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 0) } }
+        guard let pg = connection else {
+            throw PostgresClientError(.connectionFailed, "libpq could not allocate a connection")
+        }
+        guard PQstatus(pg) == CONNECTION_OK else {
+            let reason = configuration.scrub(String(cString: PQerrorMessage(pg))).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(pg)
+            throw PostgresClientError(.connectionFailed, "cannot connect to \(configuration): \(reason)")
+        }
+        guard PQsetnonblocking(pg, 1) == 0 else {
+            PQfinish(pg)
+            throw PostgresClientError(.connectionFailed, "cannot switch the connection to non-blocking mode")
+        }
+        return Session(pg: pg, configuration: configuration, cacheCapacity: cacheCapacity, logger: logger)
+    }
+
+    func close() {
+        if let pg { PQfinish(pg) }
+        pg = nil
+        isBroken = true
+    }
+
+    var backendPID: Int32 { pg.map { PQbackendPID($0) } ?? 0 }
+    var serverVersion: Int { pg.map { Int(PQserverVersion($0)) } ?? 0 }
+    var cachedStatementCount: Int { statements.count }
+
+    /// libpq's view of the transaction: idle, in a transaction, in a failed transaction, ...
+    var transactionStatus: PGTransactionStatusType { pg.map { PQtransactionStatus($0) } ?? PQTRANS_UNKNOWN }
+
+    /// A cancel handle for this connection, owned by the caller (free with `PQfreeCancel`).
+    func makeCancelHandle() -> OpaquePointer? { pg.flatMap { PQgetCancel($0) } }
+
+    // MARK: Pipelines
+
+    private enum Step {
+        case deallocate
+        case prepare(key: String, statement: Int)
+        case execute(key: String, statement: Int)
+        case sync
+    }
+
+    /// Sends every statement (preparing those not yet cached) followed by one Sync, in one write,
+    /// then reads each statement's result. Returns one result per statement from `firstReported` on;
+    /// statements before it (a transaction's prelude) run but are not returned.
+    ///
+    /// Statements between two Syncs form one implicit transaction: if one fails, the later ones are
+    /// skipped and, outside an explicit transaction, the earlier ones are rolled back.
+    func runPipeline(_ queries: [PostgresQuery], firstReported: Int = 0) throws -> [PostgresRows] {
+        guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        for query in queries {
+            if let error = query.encodingError { throw error }
+        }
+        guard PQenterPipelineMode(pg) == 1 else { throw protocolFailure("cannot enter pipeline mode") }
+
+        var steps: [Step] = []
+        steps.reserveCapacity(queries.count * 2 + 1)
+        for (index, query) in queries.enumerated() {
+            let key = StatementCache.key(sql: query.sql, types: query.binds.types)
+            let name: String
+            if let cached = statements.lookup(key) {
+                name = cached
+            } else {
+                let (newName, evicted) = statements.insert(key)
+                for old in evicted {
+                    // Names are unique per connection, so a DEALLOCATE that gets skipped only leaks memory.
+                    guard PQsendQueryParams(pg, "DEALLOCATE \(old)", 0, nil, nil, nil, nil, 1) == 1 else {
+                        throw sendFailure()
+                    }
+                    steps.append(.deallocate)
+                }
+                let oids = query.binds.types.map { Oid($0.oid) }
+                guard PQsendPrepare(pg, newName, query.sql, Int32(oids.count), oids.isEmpty ? nil : oids) == 1 else {
+                    throw sendFailure()
+                }
+                steps.append(.prepare(key: key, statement: index))
+                name = newName
+            }
+            let sent = query.binds.withLibpqArrays { values, lengths, formats in
+                PQsendQueryPrepared(pg, name, Int32(query.binds.count), values, lengths, formats, 1)
+            }
+            guard sent == 1 else { throw sendFailure() }
+            steps.append(.execute(key: key, statement: index))
+        }
+        guard PQpipelineSync(pg) == 1 else { throw sendFailure() }
+        steps.append(.sync)
+        roundTrips += 1
+
+        var results = [PostgresRows?](repeating: nil, count: queries.count)
+        var firstError: PostgresError?
+        var needsFlush = true
+        func report(_ result: OpaquePointer, statement: Int) {
+            guard firstError == nil else { return }
+            var error = PostgresError(result: result)
+            if queries.count - firstReported > 1 && statement >= firstReported {
+                error.statementIndex = statement - firstReported
+            }
+            firstError = error
+        }
+
+        for step in steps {
+            if case .sync = step {
+                guard let result = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
+                defer { PQclear(result) }
+                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else { throw protocolFailure("expected the pipeline sync") }
+                continue
+            }
+            while let result = try nextResult(&needsFlush) {
+                let status = PQresultStatus(result)
+                switch step {
+                case .execute(let key, let statement):
+                    if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY {
+                        results[statement] = PostgresRows(taking: result)
+                        continue
+                    }
+                    if status == PGRES_FATAL_ERROR {
+                        report(result, statement: statement)
+                        // The server dropped or invalidated the prepared statement: prepare afresh next time.
+                        let code = PostgresError(result: result).code
+                        if code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
+                    } else if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                        isBroken = true
+                        PQclear(result)
+                        throw PostgresClientError(.protocolError, "COPY is not supported through query(); the connection was closed")
+                    }
+                case .prepare(let key, let statement):
+                    if status == PGRES_COMMAND_OK {
+                        preparedCount += 1
+                    } else {
+                        statements.remove(key)
+                        if status == PGRES_FATAL_ERROR { report(result, statement: statement) }
+                    }
+                case .deallocate, .sync:
+                    break
+                }
+                PQclear(result)
+            }
+        }
+        guard PQexitPipelineMode(pg) == 1 else { throw protocolFailure("cannot leave pipeline mode") }
+        if let firstError { throw firstError }
+        return results[firstReported...].map { $0! }
+    }
+
+    /// Runs SQL text through the simple query protocol: several statements, no binds, text results
+    /// (ignored). For migration scripts and DDL.
+    func runScript(_ sql: String) throws {
+        guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        guard PQsendQuery(pg, sql) == 1 else { throw sendFailure() }
+        roundTrips += 1
+        var needsFlush = true
+        var firstError: PostgresError?
+        while let result = try nextResult(&needsFlush) {
+            let status = PQresultStatus(result)
+            if status == PGRES_FATAL_ERROR, firstError == nil { firstError = PostgresError(result: result) }
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                PQclear(result)
+                isBroken = true
+                throw PostgresClientError(.protocolError, "COPY is not supported in scripts; the connection was closed")
+            }
+            PQclear(result)
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// True when an idle connection is still alive. Reads anything the server sent while idle (a
+    /// termination notice, or end of file when the server went away) without blocking.
+    func checkAliveWhileIdle() -> Bool {
+        guard let pg, !isBroken, PQstatus(pg) == CONNECTION_OK else { return false }
+        let ready = tk_wait_socket(PQsocket(pg), 1, 0, 0)
+        if ready > 0 {
+            if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK { isBroken = true; return false }
+            // Drop anything unsolicited (there should be nothing but notices).
+            while PQisBusy(pg) == 0, let result = PQgetResult(pg) { PQclear(result) }
+        } else if ready < 0 {
+            isBroken = true
+            return false
+        }
+        return PQstatus(pg) == CONNECTION_OK
+    }
+
+    // MARK: Waiting
+
+    /// The next result, or nil at the end of a statement's results; flushes output and waits on the
+    /// socket as needed. Throws when the connection breaks.
+    private func nextResult(_ needsFlush: inout Bool) throws -> OpaquePointer? {
+        guard let pg else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        while true {
+            if needsFlush {
+                let flushed = PQflush(pg)
+                if flushed < 0 { throw brokenConnection() }
+                needsFlush = flushed == 1
+            }
+            if PQisBusy(pg) == 0 {
+                let result = PQgetResult(pg)
+                if result == nil && PQstatus(pg) != CONNECTION_OK { throw brokenConnection() }
+                return result
+            }
+            let ready = tk_wait_socket(PQsocket(pg), 1, needsFlush ? 1 : 0, -1)
+            if ready < 0 && errno != EINTR { throw brokenConnection() }
+            if PQconsumeInput(pg) == 0 { throw brokenConnection() }
+        }
+    }
+
+    private func brokenConnection() -> PostgresClientError {
+        isBroken = true
+        let reason = pg.map { String(cString: PQerrorMessage($0)) } ?? "closed"
+        return PostgresClientError(
+            .connectionClosed,
+            "the connection to the server was lost: \(configuration.scrub(reason).trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    private func sendFailure() -> PostgresClientError {
+        if let pg, PQstatus(pg) != CONNECTION_OK { return brokenConnection() }
+        return protocolFailure("libpq refused to send")
+    }
+
+    private func protocolFailure(_ what: String) -> PostgresClientError {
+        isBroken = true
+        let reason = pg.map { String(cString: PQerrorMessage($0)) } ?? ""
+        return PostgresClientError(
+            .protocolError, "\(what): \(reason.trimmingCharacters(in: .whitespacesAndNewlines)); the connection was closed")
+    }
+}
+
+/// Routes server notices (`NOTICE: ...`) to the logger instead of libpq's default of stderr.
+private final class NoticeSink: @unchecked Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+    func receive(_ message: String) {
+        logger.debug("server notice", metadata: ["notice": "\(message.trimmingCharacters(in: .whitespacesAndNewlines))"])
+    }
+}
+
+extension PostgresError {
+    /// Reads the error fields of a failed result.
+    init(result: OpaquePointer) {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        self.init(
+            code: SQLState(field("C") ?? "XX000"),
+            severity: field("V") ?? field("S") ?? "ERROR",
+            message: field("M") ?? String(cString: PQresultErrorMessage(result)),
+            detail: field("D"),
+            hint: field("H"),
+            schema: field("s"),
+            table: field("t"),
+            column: field("c"),
+            constraint: field("n"),
+            position: field("P").flatMap { Int($0) },
+            statementIndex: nil)
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

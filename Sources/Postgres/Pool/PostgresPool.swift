@@ -1,0 +1,193 @@
+import Logging
+
+/// A pool of connections with a size limit and a wait timeout.
+///
+/// ```swift
+/// let pool = PostgresPool(configuration: try .fromEnvironment(), maxConnections: 8)
+/// let names = try await pool.fetchAll("SELECT name FROM organizations", as: String.self)
+/// try await pool.withTransaction { tx in ... }
+/// await pool.close()
+/// ```
+///
+/// A connection is checked before it is handed out: one the server closed while it sat idle (a
+/// terminated backend, a restarted server) is dropped and replaced, so callers do not see it. A
+/// connection that breaks or is left inside a transaction is closed when it comes back.
+public actor PostgresPool: PostgresExecutor {
+    public let configuration: PostgresConfiguration
+    public let acquireTimeout: Duration
+    public let statementCacheCapacity: Int
+    /// The most connections open at once.
+    public nonisolated let maxConnections: Int
+    public nonisolated let logger: Logger
+    private var state: PoolState<PostgresConnection>
+    private var waiting: [Int: CheckedContinuation<PostgresConnection, any Error>] = [:]
+    private var nextWaiter = 0
+
+    /// - Parameters:
+    ///   - maxConnections: the most connections open at once.
+    ///   - acquireTimeout: how long a caller waits for a free connection before ``PostgresClientError/Kind/poolTimeout``.
+    public init(
+        configuration: PostgresConfiguration,
+        maxConnections: Int = 8,
+        acquireTimeout: Duration = .seconds(10),
+        statementCacheCapacity: Int = 256,
+        logger: Logger = Logger(label: "tenantkit.pool")
+    ) {
+        self.configuration = configuration
+        self.acquireTimeout = acquireTimeout
+        self.statementCacheCapacity = statementCacheCapacity
+        self.logger = logger
+        self.maxConnections = max(1, maxConnections)
+        self.state = PoolState(maxConnections: maxConnections)
+    }
+
+
+    /// Connections open now (idle or leased).
+    public var openConnections: Int { state.open }
+
+    /// Leases a connection for `body` and takes it back afterwards, whatever happens.
+    public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        do {
+            let result = try await body(connection)
+            await giveBack(connection)
+            return result
+        } catch {
+            await giveBack(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on one leased connection (see ``PostgresConnection/withTransaction(prelude:isolation:_:)``).
+    public func withTransaction<T: Sendable>(
+        prelude: [PostgresQuery] = [],
+        isolation: PostgresConnection.IsolationLevel = .readCommitted,
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withTransaction(prelude: prelude, isolation: isolation, body)
+        }
+    }
+
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(query) }
+    }
+
+    public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        try await withConnection { try await $0.pipeline(queries) }
+    }
+
+    /// Closes idle connections now and leased ones as they come back; waiting callers fail.
+    public func close() async {
+        let (idle, waiters) = state.close()
+        for id in waiters {
+            waiting.removeValue(forKey: id)?.resume(throwing: PostgresClientError(.poolClosed, "the pool was closed"))
+        }
+        for connection in idle { await connection.close() }
+    }
+
+    // MARK: Leasing
+
+    private func lease() async throws -> PostgresConnection {
+        while true {
+            try Task.checkCancellation()
+            nextWaiter += 1
+            let waiter = nextWaiter
+            switch state.lease(waiter: waiter) {
+            case .use(let connection):
+                if connection.isReusable() { return connection }
+                logger.info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
+                await connection.close()
+                if let other = state.discard() { openConnection(for: other) }
+                continue
+            case .open:
+                return try await openNow()
+            case .fail:
+                throw PostgresClientError(.poolClosed, "the pool was closed")
+            case .wait:
+                return try await wait(waiter)
+            }
+        }
+    }
+
+    private func openNow() async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+        } catch {
+            if let other = state.discard() { openConnection(for: other) }
+            throw error
+        }
+    }
+
+    /// Opens a connection in the background for a waiter (a slot freed up while it waited).
+    private func openConnection(for waiter: Int) {
+        Task {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+                await self.deliver(connection, to: waiter)
+            } catch {
+                self.failOpen(for: waiter, error)
+            }
+        }
+    }
+
+    private func deliver(_ connection: PostgresConnection, to waiter: Int) async {
+        if let continuation = waiting.removeValue(forKey: waiter) {
+            continuation.resume(returning: connection)
+        } else {
+            await giveBack(connection)  // the waiter left meanwhile
+        }
+    }
+
+    private func failOpen(for waiter: Int, _ error: any Error) {
+        if let next = state.discard() { openConnection(for: next) }
+        waiting.removeValue(forKey: waiter)?.resume(throwing: error)
+    }
+
+    private func wait(_ waiter: Int) async throws -> PostgresConnection {
+        let timeout = acquireTimeout
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            await self?.expire(waiter)
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiting[waiter] = continuation
+            }
+        } onCancel: {
+            Task { await self.abandon(waiter, with: CancellationError()) }
+        }
+    }
+
+    private func expire(_ waiter: Int) {
+        abandon(waiter, with: PostgresClientError(
+            .poolTimeout,
+            "no connection became free within \(acquireTimeout) (all \(maxConnections) pooled connections are in use)"))
+    }
+
+    private func abandon(_ waiter: Int, with error: any Error) {
+        guard state.abandon(waiter: waiter) else { return }
+        waiting.removeValue(forKey: waiter)?.resume(throwing: error)
+    }
+
+    // MARK: Returning
+
+    private func giveBack(_ connection: PostgresConnection) async {
+        guard connection.isReusable() else {
+            logger.info("closing a connection that broke or was left in a transaction", metadata: ["pg.backend": "\(connection.backendPID)"])
+            await connection.close()
+            if let waiter = state.discard() { openConnection(for: waiter) }
+            return
+        }
+        switch state.giveBack(connection) {
+        case .handOver(let connection, let waiter):
+            waiting.removeValue(forKey: waiter)?.resume(returning: connection)
+        case .keep:
+            break
+        case .close(let connection):
+            await connection.close()
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// SQL text plus its bind parameters.
+///
+/// Interpolated values become `$n` placeholders with binary binds, never SQL text:
+///
+/// ```swift
+/// let q: PostgresQuery = "SELECT name FROM users WHERE email = \(email) AND active = \(true)"
+/// // q.sql == "SELECT name FROM users WHERE email = $1 AND active = $2"
+/// ```
+///
+/// Identifiers go through `\(identifier:)`, which quotes them. Raw text needs the loudly named
+/// `\(unsafeRaw:)` or ``init(unsafeSQL:binds:)``: never pass user input there.
+public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    /// The SQL text with `$1...$n` placeholders.
+    public private(set) var sql: String
+    /// The encoded parameters, redacted when printed.
+    public private(set) var binds: PostgresBindings
+    /// An interpolated value that failed to encode; thrown when the query is run.
+    public private(set) var encodingError: PostgresEncodingError?
+
+    /// A query from text the caller vouches for, with parameters already numbered in it.
+    /// For builders that render their own SQL; never put user input in `unsafeSQL`.
+    public init(unsafeSQL: String, binds: PostgresBindings = PostgresBindings()) {
+        self.sql = unsafeSQL
+        self.binds = binds
+    }
+
+    public init(stringLiteral value: String) {
+        self.init(unsafeSQL: value)
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self.sql = stringInterpolation.sql
+        self.binds = stringInterpolation.binds
+        self.encodingError = stringInterpolation.encodingError
+    }
+
+    /// The SQL text and the number of binds; bind values are never printed.
+    public var description: String { "\(sql) \(binds)" }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql = ""
+        var binds = PostgresBindings()
+        var encodingError: PostgresEncodingError?
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { sql += literal }
+
+        /// A value, sent as a bind parameter.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
+            do {
+                try binds.append(value)
+                sql += "$\(binds.count)"
+            } catch let error as PostgresEncodingError {
+                encodingError = encodingError ?? error
+                sql += "NULL"
+            } catch {
+                encodingError = encodingError ?? PostgresEncodingError(swiftType: "\(T.self)", reason: "\(error)")
+                sql += "NULL"
+            }
+        }
+
+        /// An identifier (table, column, role), double-quoted with embedded quotes doubled.
+        public mutating func appendInterpolation(identifier: String) {
+            sql += PostgresIdentifier(identifier).quoted
+        }
+
+        /// Raw SQL text, spliced in as is. Never pass values or user input here.
+        public mutating func appendInterpolation(unsafeRaw text: String) { sql += text }
+    }
+}
+
+/// A quoted SQL identifier: `"org_items"`, `"weird""name"`.
+public struct PostgresIdentifier: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    /// The identifier in double quotes, safe to splice into SQL text.
+    public var quoted: String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    public var description: String { quoted }
+}

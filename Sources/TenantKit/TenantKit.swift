@@ -1,0 +1,1 @@
+// The TenantKit module; see DESIGN.md.

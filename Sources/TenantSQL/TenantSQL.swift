@@ -1,0 +1,1 @@
+// The TenantSQL module; see DESIGN.md.

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "TenantKit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "TenantSQL", targets: ["TenantSQL"]),
@@ -38,6 +38,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TenantKitTesting"]),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKitTesting"]),
+        .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "Postgres", "TenantKitTesting"]),
+        .testTarget(name: "TenantKitTests", dependencies: ["TenantKit", "TenantSQL", "Postgres", "TenantKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

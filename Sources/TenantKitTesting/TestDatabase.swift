@@ -93,30 +93,28 @@ public actor TestServer {
     public static let shared = TestServer()
 
     private var embedded: EmbeddedPostgres?
-    private var adminConfiguration: PostgresConfiguration?
-    private var startFailure: (any Error)?
+    /// Started once: the actor is re-entered while the server starts, so callers share this task.
+    private var starting: Task<PostgresConfiguration, any Error>?
     private var templates: [String: String] = [:]
     private static let counter = Counter()
 
     /// Connection settings for a role that may create databases: `DATABASE_URL`, or the throwaway server's superuser.
     public func admin() async throws -> PostgresConfiguration {
-        if let adminConfiguration { return adminConfiguration }
-        if let startFailure { throw startFailure }
-        do {
+        if let starting { return try await starting.value }
+        let task = Task<PostgresConfiguration, any Error> {
             if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-                adminConfiguration = try PostgresConfiguration.fromEnvironment()
-            } else {
-                let server = try await EmbeddedPostgres.start()
-                embedded = server
-                EmbeddedServerRegistry.stopAtExit(server)
-                adminConfiguration = server.configuration
+                return try PostgresConfiguration.fromEnvironment()
             }
-            return adminConfiguration!
-        } catch {
-            startFailure = error
-            throw error
+            let server = try await EmbeddedPostgres.start()
+            EmbeddedServerRegistry.stopAtExit(server)
+            self.adopt(server)
+            return server.configuration
         }
+        starting = task
+        return try await task.value
     }
+
+    private func adopt(_ server: EmbeddedPostgres) { embedded = server }
 
     /// The throwaway server, when one was started (nil under `DATABASE_URL`).
     public func embeddedServer() async throws -> EmbeddedPostgres? {

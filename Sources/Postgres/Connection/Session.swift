@@ -87,7 +87,7 @@ final class Session: @unchecked Sendable {
     ///
     /// Statements between two Syncs form one implicit transaction: if one fails, the later ones are
     /// skipped and, outside an explicit transaction, the earlier ones are rolled back.
-    func runPipeline(_ queries: [PostgresQuery], firstReported: Int = 0) throws -> [PostgresRows] {
+    func runPipeline(_ queries: [PostgresQuery], firstReported: Int = 0, isRetry: Bool = false) throws -> [PostgresRows] {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         for query in queries {
             if let error = query.encodingError { throw error }
@@ -178,7 +178,16 @@ final class Session: @unchecked Sendable {
             }
         }
         guard PQexitPipelineMode(pg) == 1 else { throw protocolFailure("cannot leave pipeline mode") }
-        if let firstError { throw firstError }
+        if let firstError {
+            // A cached statement went stale (its table changed shape, or the server forgot it). Outside a
+            // transaction the failed pipeline was rolled back as a whole, so running it again is safe.
+            let stale = firstError.code == SQLState("26000")
+                || (firstError.code == .featureNotSupported && firstError.message.hasPrefix("cached plan must not change"))
+            if stale, !isRetry, PQtransactionStatus(pg) == PQTRANS_IDLE {
+                return try runPipeline(queries, firstReported: firstReported, isRetry: true)
+            }
+            throw firstError
+        }
         return results[firstReported...].map { $0! }
     }
 
@@ -207,14 +216,17 @@ final class Session: @unchecked Sendable {
     /// termination notice, or end of file when the server went away) without blocking.
     func checkAliveWhileIdle() -> Bool {
         guard let pg, !isBroken, PQstatus(pg) == CONNECTION_OK else { return false }
-        let ready = tk_wait_socket(PQsocket(pg), 1, 0, 0)
-        if ready > 0 {
-            if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK { isBroken = true; return false }
+        // A terminated backend sends an error and then closes: libpq may read the two in separate
+        // calls, so keep reading while the socket has something.
+        for _ in 0..<8 {
+            let ready = tk_wait_socket(PQsocket(pg), 1, 0, 0)
+            if ready == 0 { break }
+            if ready < 0 || PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK {
+                isBroken = true
+                return false
+            }
             // Drop anything unsolicited (there should be nothing but notices).
             while PQisBusy(pg) == 0, let result = PQgetResult(pg) { PQclear(result) }
-        } else if ready < 0 {
-            isBroken = true
-            return false
         }
         return PQstatus(pg) == CONNECTION_OK
     }

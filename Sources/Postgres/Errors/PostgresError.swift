@@ -1,7 +1,9 @@
 /// An error reported by the PostgreSQL server for a statement.
 ///
 /// `description` names the SQLSTATE, the constraint, table and column, and the statement's place in a
-/// pipeline, but never the server's message or detail: those can quote row data or bind values
+/// pipeline. It includes the server's message only for error classes whose messages name schema
+/// objects alone (syntax, permissions, missing objects, cancels, lock and serialization failures),
+/// never for data and constraint errors, whose messages and details quote row data or bind values
 /// (`Key (email)=(a@b.c) already exists`). Read ``message`` and ``detail``, or
 /// ``detailedDescription``, where showing them is safe.
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
@@ -27,6 +29,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let table { text += ", table \(table)" }
         if let column { text += ", column \(column)" }
         if let statementIndex { text += ", in statement \(statementIndex) of the pipeline" }
+        if SQLState.messageIsSchemaOnly.contains(code.errorClass) { text += ": \(message)" }
         return text
     }
 

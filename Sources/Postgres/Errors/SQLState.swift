@@ -40,7 +40,15 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
         "22003": "numeric_value_out_of_range", "22001": "string_data_right_truncation",
         "P0001": "raise_exception", "25P02": "in_failed_sql_transaction", "55P03": "lock_not_available",
         "0A000": "feature_not_supported", "28P01": "invalid_password", "28000": "invalid_authorization_specification",
+        "3D000": "invalid_catalog_name", "42P04": "duplicate_database", "42710": "duplicate_object",
+        "42P07": "duplicate_table", "42883": "undefined_function", "55006": "object_in_use",
+        "57P03": "cannot_connect_now", "53300": "too_many_connections", "22012": "division_by_zero",
+        "25006": "read_only_sql_transaction", "2BP01": "dependent_objects_still_exist",
     ]
+
+    /// Classes whose server messages name only schema objects and conditions, never row data or
+    /// bind values (unlike 22 data exceptions, 23 constraint violations or P0 user-raised errors).
+    static let messageIsSchemaOnly: Set<Substring> = ["08", "0A", "25", "28", "2B", "3D", "3F", "40", "42", "53", "54", "55", "57", "58"]
 
     /// PostgreSQL's condition name (`unique_violation`), or nil for codes not listed here.
     public var name: String? { Self.names[code] }

@@ -51,7 +51,12 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         public mutating func appendLiteral(_ literal: String) { sql += literal }
 
         /// A value, sent as a bind parameter.
-        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) { appendBind(value) }
+
+        /// An optional value: a bind parameter that is NULL when `value` is nil.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) { appendBind(value) }
+
+        private mutating func appendBind<T: PostgresEncodable>(_ value: T) {
             do {
                 try binds.append(value)
                 sql += "$\(binds.count)"

@@ -1,0 +1,76 @@
+@testable import Postgres
+import Testing
+
+/// The pool's rules, without I/O: connections are plain strings here.
+@Suite struct PoolStateTests {
+    @Test func opensUpToTheMaximumThenQueues() {
+        var state = PoolState<String>(maxConnections: 2)
+        #expect(isOpen(state.lease(waiter: 1)))
+        #expect(isOpen(state.lease(waiter: 2)))
+        #expect(isWait(state.lease(waiter: 3)))
+        #expect(state.open == 2)
+        #expect(state.waiters == [3])
+    }
+
+    @Test func returnedConnectionGoesToTheOldestWaiter() {
+        var state = PoolState<String>(maxConnections: 1)
+        _ = state.lease(waiter: 1)
+        _ = state.lease(waiter: 2)
+        _ = state.lease(waiter: 3)
+        guard case .handOver(let connection, let waiter) = state.giveBack("c1") else {
+            Issue.record("expected a hand-over")
+            return
+        }
+        #expect(connection == "c1" && waiter == 2)
+        #expect(state.waiters == [3])
+    }
+
+    @Test func idleConnectionsAreReused() {
+        var state = PoolState<String>(maxConnections: 2)
+        _ = state.lease(waiter: 1)
+        guard case .keep = state.giveBack("c1") else { Issue.record("expected keep"); return }
+        guard case .use(let connection) = state.lease(waiter: 2) else { Issue.record("expected use"); return }
+        #expect(connection == "c1")
+        #expect(state.open == 1)
+    }
+
+    @Test func discardingABrokenConnectionOpensOneForAWaiter() {
+        var state = PoolState<String>(maxConnections: 1)
+        _ = state.lease(waiter: 1)
+        _ = state.lease(waiter: 2)
+        let replacementFor = state.discard()
+        #expect(replacementFor == 2)
+        #expect(state.open == 1)
+        #expect(state.waiters.isEmpty)
+        let none = state.discard()
+        #expect(none == nil)
+        #expect(state.open == 0)
+    }
+
+    @Test func abandonedWaiterIsForgottenOnce() {
+        var state = PoolState<String>(maxConnections: 1)
+        _ = state.lease(waiter: 1)
+        _ = state.lease(waiter: 2)
+        let first = state.abandon(waiter: 2)
+        let second = state.abandon(waiter: 2)
+        #expect(first && !second)
+        guard case .keep = state.giveBack("c1") else { Issue.record("expected keep"); return }
+    }
+
+    @Test func closingFailsWaitersAndClosesReturns() {
+        var state = PoolState<String>(maxConnections: 2)
+        _ = state.lease(waiter: 1)
+        _ = state.lease(waiter: 2)
+        _ = state.giveBack("c2")
+        _ = state.lease(waiter: 3)  // reuses c2
+        _ = state.lease(waiter: 4)  // waits
+        let (idle, waiters) = state.close()
+        #expect(idle.isEmpty && waiters == [4])
+        guard case .close(let connection) = state.giveBack("c1") else { Issue.record("expected close"); return }
+        #expect(connection == "c1")
+        guard case .fail = state.lease(waiter: 5) else { Issue.record("expected fail"); return }
+    }
+
+    private func isOpen(_ action: PoolState<String>.LeaseAction) -> Bool { if case .open = action { true } else { false } }
+    private func isWait(_ action: PoolState<String>.LeaseAction) -> Bool { if case .wait = action { true } else { false } }
+}

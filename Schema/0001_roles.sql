@@ -31,6 +31,24 @@ BEGIN
         END;
     END IF;
 
+    -- The pre-tenant entry points (0004, 0010) switch on their cross-org read policies with
+    -- `SET tenantkit.cross_org_read = 'on'` in the function definition, which PostgreSQL 15 and
+    -- later only allow a non-superuser owner with this (cluster-global) grant. Two databases may
+    -- grant it at the same time; the loser of that race finds the grant made.
+    IF current_setting('server_version_num')::int >= 150000 THEN
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_parameter_acl p, pg_catalog.aclexplode(p.paracl) a
+                           WHERE p.parname = 'tenantkit.cross_org_read' AND a.privilege_type = 'SET'
+                             AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'tenantkit_owner')) THEN
+                EXECUTE 'GRANT SET ON PARAMETER tenantkit.cross_org_read TO tenantkit_owner';
+            END IF;
+        -- unique_violation / internal_error ("tuple concurrently updated"): granted concurrently.
+        -- insufficient_privilege: not a superuser; an operator must have run this file as one.
+        EXCEPTION WHEN unique_violation OR internal_error OR insufficient_privilege THEN
+            NULL;
+        END;
+    END IF;
+
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles
                WHERE rolname = 'tenantkit_app' AND (rolsuper OR rolbypassrls)) THEN
         RAISE EXCEPTION 'role tenantkit_app must be NOSUPERUSER NOBYPASSRLS'
@@ -46,8 +64,11 @@ $roles$;
 -- (or database ownership) has provided the privileges.
 DO $schema$
 BEGIN
-    IF NOT pg_catalog.has_schema_privilege('tenantkit_owner', 'public', 'USAGE, CREATE') THEN
-        IF pg_catalog.has_schema_privilege(current_user, 'public', 'USAGE WITH GRANT OPTION, CREATE WITH GRANT OPTION') THEN
+    -- (has_schema_privilege with a list is true when ANY of them is held, hence one call each.)
+    IF NOT (pg_catalog.has_schema_privilege('tenantkit_owner', 'public', 'USAGE')
+            AND pg_catalog.has_schema_privilege('tenantkit_owner', 'public', 'CREATE')) THEN
+        IF pg_catalog.has_schema_privilege(current_user, 'public', 'USAGE WITH GRANT OPTION')
+           AND pg_catalog.has_schema_privilege(current_user, 'public', 'CREATE WITH GRANT OPTION') THEN
             GRANT USAGE, CREATE ON SCHEMA public TO tenantkit_owner;
         ELSE
             RAISE EXCEPTION 'tenantkit_owner lacks USAGE, CREATE on schema public and % cannot grant it', current_user
@@ -70,6 +91,13 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Run 0001_roles.sql once as a superuser (or the database owner) in this database.';
         END IF;
+    END IF;
+
+    -- `tenantkit doctor` runs as tenantkit_app and reports pending migrations, so the app may read
+    -- the runner's bookkeeping (created by the runner, as the role it connects with, before this file).
+    IF to_regclass('public.schema_migrations') IS NOT NULL
+       AND NOT pg_catalog.has_table_privilege('tenantkit_app', 'public.schema_migrations', 'SELECT') THEN
+        GRANT SELECT ON public.schema_migrations TO tenantkit_app;
     END IF;
 END
 $schema$;

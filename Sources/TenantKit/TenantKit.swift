@@ -1,1 +1,1 @@
-// The TenantKit module; see DESIGN.md.
+// TenantKit: repositories and OrgSession.

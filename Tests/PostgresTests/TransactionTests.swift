@@ -84,4 +84,21 @@ struct Boom: Error {}
             #expect(try await observer.fetchOne("SELECT count(*) FROM t", as: Int.self) == 0)
         }
     }
+
+    @Test func cancellingTheFirstStatementLeavesTheConnectionClean() async throws {
+        try await withTwoConnections { c, observer in
+            let task = Task {
+                try await c.withTransaction(prelude: ["SELECT set_config('tk.test', \("leftover"), true)"]) { tx in
+                    try await tx.execute("SELECT pg_sleep(30) /* tx-cancel-marker-2 */")
+                }
+            }
+            while try await !isRunning("tx-cancel-marker-2", on: observer) { try await Task.sleep(for: .milliseconds(20)) }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            // Rolled back, no queued BEGIN or setting left: the next statement runs on its own.
+            let setting = try await c.fetchOne("SELECT coalesce(current_setting('tk.test', true), '')", as: String.self)
+            #expect(setting == "")
+            #expect(c.isUsable)
+        }
+    }
 }

@@ -109,7 +109,12 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
                 try session.runPipeline(prelude + queries, firstReported: prelude.count)
             }
         } catch {
-            if error is CancellationError, !prelude.isEmpty { restorePrelude(prelude) }
+            // Cancelled before anything reached the server: the transaction has not begun, so keep
+            // its prelude for the rollback path to see (and skip). Once BEGIN ran, the server is in a
+            // failed transaction and the prelude must not be sent again.
+            if error is CancellationError, !prelude.isEmpty, queue.sync(execute: { session.transactionStatus == PQTRANS_IDLE }) {
+                restorePrelude(prelude)
+            }
             throw error
         }
     }

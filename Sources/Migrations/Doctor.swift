@@ -1,0 +1,390 @@
+import Foundation
+import Postgres
+
+/// The start-up self-check: connected as the application, is the database set up so that tenant
+/// isolation actually holds?
+///
+/// ```swift
+/// let report = try await Doctor.check(configuration: appConfiguration, migrator: Migrator(directory: "Schema"))
+/// try report.requireHealthy()  // throws DoctorError listing every finding
+/// ```
+///
+/// It reports (one ``DoctorFinding`` each):
+/// - the connected role, or a role it can become, is superuser, has BYPASSRLS, or owns tables;
+/// - a table with an `org_id` column lacks `ENABLE` or `FORCE ROW LEVEL SECURITY`, or has no policy;
+/// - a policy calls `current_setting` per row instead of in a scalar sub-select (an InitPlan);
+/// - a table with an `org_id` column has no index led by `org_id`;
+/// - a view lacks `security_invoker`;
+/// - a `SECURITY DEFINER` function has no pinned `search_path`, or `PUBLIC` may execute it;
+/// - a `tenantkit.*` setting is set at session level on the connection;
+/// - migrations are pending or applied files changed (when a ``Migrator`` is given).
+///
+/// Objects of `pg_catalog`, `information_schema` and extensions are not inspected.
+public enum Doctor {
+    /// Runs every check on `connection`, which should be the application's own kind of connection
+    /// (its role, its session settings), outside a transaction.
+    public static func check(connection: PostgresConnection, migrator: Migrator? = nil) async throws -> DoctorReport {
+        var findings: [DoctorFinding] = []
+        var notes: [String] = []
+        let role = try await connection.fetchOne("SELECT current_user::text", as: String.self)
+
+        findings += try await roleFindings(connection)
+        findings += try await tableFindings(connection)
+        findings += try await policyFindings(connection)
+        findings += try await viewFindings(connection)
+        findings += try await functionFindings(connection)
+        findings += try await settingFindings(connection)
+
+        if let migrator {
+            do {
+                let status = try await migrator.status(on: connection)
+                for state in status.pending {
+                    findings.append(DoctorFinding(.pendingMigration, "migration \(state.fileName)", "is not applied"))
+                }
+                for state in status.drift {
+                    findings.append(DoctorFinding(
+                        .migrationDrift, "migration \(state.fileName)",
+                        state.state == .missingFile ? "is applied but its file is gone" : "changed after it was applied"))
+                }
+            } catch let error as PostgresError where error.code == .insufficientPrivilege {
+                findings.append(DoctorFinding(
+                    .pendingMigration, "table \(Migrator.table)",
+                    "cannot be read by role \(role), so migrations cannot be checked (GRANT SELECT ON \(Migrator.table) TO \(role))"))
+            }
+        } else {
+            notes.append("migrations not checked: no migrations directory given")
+        }
+        return DoctorReport(role: role, findings: findings, notes: notes)
+    }
+
+    /// ``check(connection:migrator:)`` on a new connection, closed afterwards.
+    public static func check(configuration: PostgresConfiguration, migrator: Migrator? = nil) async throws -> DoctorReport {
+        let connection = try await PostgresConnection.connect(configuration)
+        do {
+            let report = try await check(connection: connection, migrator: migrator)
+            await connection.close()
+            return report
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    // MARK: Checks
+
+    /// Schemas that hold the application's objects (not the system's).
+    private static let userSchemas = """
+        n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        """
+
+    private static func roleFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct RoleRow: Decodable { let rolname: String; let rolsuper: Bool; let rolbypassrls: Bool; let isSelf: Bool }
+        // The role itself and every role it can become or inherits from (SET ROLE needs only membership).
+        let roles = try await connection.fetchAll("""
+            SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolname = current_user AS is_self
+            FROM pg_catalog.pg_roles r
+            WHERE r.rolname = current_user
+               OR (NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                   AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))
+            ORDER BY r.rolname <> current_user, r.rolname
+            """, as: RoleRow.self)
+        var findings: [DoctorFinding] = []
+        for role in roles {
+            let who = role.isSelf ? "role \(role.rolname)" : "role \(role.rolname) (a member role of the app role)"
+            if role.rolsuper {
+                findings.append(DoctorFinding(.appRoleSuperuser, who, "is a superuser: row-level security does not apply to it"))
+            } else if role.rolbypassrls {
+                findings.append(DoctorFinding(.appRoleBypassesRLS, who, "has BYPASSRLS: row-level security does not apply to it"))
+            }
+        }
+        if roles.first?.rolsuper == true { return findings }  // a superuser "is a member" of every role
+        struct Owned: Decodable { let owner: String; let relation: String }
+        let owned = try await connection.fetchAll("""
+            SELECT pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+                   (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+              AND \(unsafeRaw: userSchemas)
+              AND pg_catalog.pg_has_role(current_user, c.relowner, 'MEMBER')
+            ORDER BY 2
+            """, as: Owned.self)
+        for row in owned {
+            findings.append(DoctorFinding(
+                .appRoleOwnsTables, "table \(row.relation)",
+                "is owned by \(row.owner), which the app role is or can become: an owner can turn row-level security off"))
+        }
+        return findings
+    }
+
+    private static func tableFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct TenantTable: Decodable {
+            let relation: String; let enabled: Bool; let forced: Bool; let policies: Int; let orgIndex: Bool
+        }
+        let tables = try await connection.fetchAll("""
+            SELECT (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation,
+                   c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+                   (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid) AS policies,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                           WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS org_index
+            FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped
+            WHERE c.relkind IN ('r', 'p')
+              AND NOT c.relispartition
+              AND \(unsafeRaw: userSchemas)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            ORDER BY 1
+            """, as: TenantTable.self)
+        var findings: [DoctorFinding] = []
+        for table in tables {
+            let subject = "table \(table.relation)"
+            if !table.enabled {
+                findings.append(DoctorFinding(.rlsNotEnabled, subject, "has an org_id column but row-level security is not enabled (ALTER TABLE ... ENABLE ROW LEVEL SECURITY)"))
+            }
+            if !table.forced {
+                findings.append(DoctorFinding(.rlsNotForced, subject, "has an org_id column but row-level security is not forced, so its owner bypasses it (ALTER TABLE ... FORCE ROW LEVEL SECURITY)"))
+            }
+            if table.policies == 0 {
+                findings.append(DoctorFinding(.noPolicy, subject, "has an org_id column but no row-level security policy"))
+            }
+            if !table.orgIndex {
+                findings.append(DoctorFinding(.noOrgIndex, subject, "has an org_id column but no index led by org_id: every tenant query scans it"))
+            }
+        }
+        return findings
+    }
+
+    private static func policyFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct PolicyRow: Decodable { let policy: String; let relation: String; let qual: String?; let withCheck: String? }
+        let policies = try await connection.fetchAll("""
+            SELECT p.polname::text AS policy,
+                   (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation,
+                   pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+                   pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+            FROM pg_catalog.pg_policy p
+            JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE \(unsafeRaw: userSchemas)
+            ORDER BY 2, 1
+            """, as: PolicyRow.self)
+        return policies.compactMap { row in
+            let perRow = [row.qual, row.withCheck].compactMap { $0 }.contains { PolicyExpression.callsSettingPerRow($0) }
+            guard perRow else { return nil }
+            return DoctorFinding(
+                .policyPerRowSetting, "policy \(row.policy) on \(row.relation)",
+                "calls current_setting for every row; wrap it in a scalar sub-select, "
+                    + "(SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid), so it runs once per statement")
+        }
+    }
+
+    private static func viewFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        let views = try await connection.fetchAll("""
+            SELECT (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'v'
+              AND \(unsafeRaw: userSchemas)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+              AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(c.reloptions, '{}')) o
+                              WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on', 'security_invoker=1',
+                                                 'security_invoker=yes'))
+            ORDER BY 1
+            """, as: String.self)
+        return views.map {
+            DoctorFinding(
+                .viewWithoutSecurityInvoker, "view \($0)",
+                "lacks security_invoker, so it reads its tables with its owner's rights (ALTER VIEW ... SET (security_invoker = true))")
+        }
+    }
+
+    private static func functionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct FunctionRow: Decodable { let function: String; let pinned: Bool; let publicExecute: Bool }
+        let functions = try await connection.fetchAll("""
+            SELECT (quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+                    || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')') AS function,
+                   EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) s WHERE s LIKE 'search\\_path=%') AS pinned,
+                   EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                           WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS public_execute
+            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prosecdef
+              AND \(unsafeRaw: userSchemas)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+            ORDER BY 1
+            """, as: FunctionRow.self)
+        var findings: [DoctorFinding] = []
+        for function in functions {
+            let subject = "function \(function.function)"
+            if !function.pinned {
+                findings.append(DoctorFinding(
+                    .definerWithoutSearchPath, subject,
+                    "is SECURITY DEFINER without a pinned search_path, so a caller's objects can hijack it (ALTER FUNCTION ... SET search_path = pg_catalog, public)"))
+            }
+            if function.publicExecute {
+                findings.append(DoctorFinding(
+                    .definerExecutableByPublic, subject,
+                    "is SECURITY DEFINER and PUBLIC may execute it (REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC)"))
+            }
+        }
+        return findings
+    }
+
+    /// The tenant context settings. PostgreSQL hides custom settings from `pg_settings`, so they are
+    /// asked for by name.
+    public static let contextSettings = ["tenantkit.org_id", "tenantkit.user_id", "tenantkit.api_key_id", "tenantkit.cross_org_read"]
+
+    private static func settingFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct Setting: Decodable { let name: String; let source: String }
+        // Outside a transaction a non-empty value can only come from the session (SET, or a role or
+        // database default): it would scope every later statement on the connection.
+        let settings = try await connection.fetchAll("""
+            SELECT s.name, 'session' AS source FROM unnest(\(contextSettings)::text[]) AS s(name)
+            WHERE coalesce(current_setting(s.name, true), '') <> ''
+            UNION ALL
+            SELECT split_part(c.setting, '=', 1),
+                   CASE WHEN d.setrole = 0 THEN 'ALTER DATABASE ... SET' ELSE 'ALTER ROLE ... SET' END
+            FROM pg_catalog.pg_db_role_setting d, unnest(d.setconfig) AS c(setting)
+            WHERE c.setting LIKE 'tenantkit.%'
+              AND d.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+              AND d.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user))
+            ORDER BY 1, 2
+            """, as: Setting.self)
+        return settings.map {
+            DoctorFinding(
+                .sessionSetting, "setting \($0.name)",
+                "is set outside a transaction (source: \($0.source)); tenant context must only be set with set_config(name, value, true) inside one")
+        }
+    }
+}
+
+/// Which rule a ``DoctorFinding`` breaks. A struct, so that new checks never break a `switch`.
+public struct DoctorCheck: Hashable, Sendable, Encodable, CustomStringConvertible {
+    /// A short stable identifier, such as `rls-not-forced`.
+    public let id: String
+
+    /// The app role (or a role it can become) is a superuser.
+    public static let appRoleSuperuser = DoctorCheck(id: "app-role-superuser")
+    /// The app role (or a role it can become) has BYPASSRLS.
+    public static let appRoleBypassesRLS = DoctorCheck(id: "app-role-bypassrls")
+    /// The app role (or a role it can become) owns a table or view.
+    public static let appRoleOwnsTables = DoctorCheck(id: "app-role-owns-tables")
+    /// A table with `org_id` does not have row-level security enabled.
+    public static let rlsNotEnabled = DoctorCheck(id: "rls-not-enabled")
+    /// A table with `org_id` does not force row-level security on its owner.
+    public static let rlsNotForced = DoctorCheck(id: "rls-not-forced")
+    /// A table with `org_id` has no policy.
+    public static let noPolicy = DoctorCheck(id: "no-policy")
+    /// A policy calls `current_setting` outside a scalar sub-select.
+    public static let policyPerRowSetting = DoctorCheck(id: "policy-per-row-setting")
+    /// A table with `org_id` has no index whose first column is `org_id`.
+    public static let noOrgIndex = DoctorCheck(id: "no-org-index")
+    /// A view runs with its owner's rights instead of the caller's.
+    public static let viewWithoutSecurityInvoker = DoctorCheck(id: "view-without-security-invoker")
+    /// A `SECURITY DEFINER` function has no `SET search_path`.
+    public static let definerWithoutSearchPath = DoctorCheck(id: "definer-without-search-path")
+    /// `PUBLIC` may execute a `SECURITY DEFINER` function.
+    public static let definerExecutableByPublic = DoctorCheck(id: "definer-executable-by-public")
+    /// A `tenantkit.*` setting is set outside a transaction.
+    public static let sessionSetting = DoctorCheck(id: "session-setting")
+    /// A migration is not applied (or the migrations table cannot be read).
+    public static let pendingMigration = DoctorCheck(id: "pending-migration")
+    /// An applied migration file changed or disappeared.
+    public static let migrationDrift = DoctorCheck(id: "migration-drift")
+
+    public var description: String { id }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(id)
+    }
+}
+
+/// One problem `doctor` found.
+public struct DoctorFinding: Sendable, Hashable, Encodable, CustomStringConvertible {
+    /// The rule broken.
+    public let check: DoctorCheck
+    /// What is wrong, named: `table public.runs`, `role tenantkit_app`, `function public.f(uuid)`.
+    public let subject: String
+    /// Why it matters and how to fix it.
+    public let message: String
+
+    init(_ check: DoctorCheck, _ subject: String, _ message: String) {
+        self.check = check
+        self.subject = subject
+        self.message = message
+    }
+
+    public var description: String { "[\(check)] \(subject) \(message)" }
+}
+
+/// Everything `doctor` found.
+public struct DoctorReport: Sendable, Encodable {
+    /// The role the checks ran as.
+    public let role: String
+    /// Every problem found; empty when the database is healthy.
+    public let findings: [DoctorFinding]
+    /// Checks that were skipped, and why.
+    public let notes: [String]
+
+    /// True when there are no findings.
+    public var isHealthy: Bool { findings.isEmpty }
+
+    /// Throws ``DoctorError`` unless the report is healthy: for an application's start-up.
+    public func requireHealthy() throws {
+        if !isHealthy { throw DoctorError(report: self) }
+    }
+}
+
+/// The database failed the `doctor` checks; `description` lists every finding.
+public struct DoctorError: Error, Sendable, CustomStringConvertible {
+    public let report: DoctorReport
+    public var description: String {
+        "tenant isolation check failed for role \(report.role) (\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s")):\n"
+            + report.findings.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Reads a policy expression as PostgreSQL prints it (`pg_get_expr`).
+enum PolicyExpression {
+    /// True when `current_setting` is called outside any `( SELECT ... )` sub-select: the planner
+    /// then evaluates it for each row instead of once, as an InitPlan.
+    static func callsSettingPerRow(_ expression: String) -> Bool {
+        let scalars = Array(expression.unicodeScalars)
+        var groups: [Bool] = []  // one per open parenthesis: does it hold a sub-select?
+        var i = 0
+        func isWordScalar(_ s: Unicode.Scalar) -> Bool { s == "_" || s.properties.isAlphabetic || ("0"..."9").contains(s) }
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "'" || c == "\"" {
+                i += 1
+                while i < scalars.count {
+                    if scalars[i] == c {
+                        if i + 1 < scalars.count && scalars[i + 1] == c { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+                i += 1
+            } else if c == "(" {
+                var j = i + 1
+                while j < scalars.count && scalars[j].properties.isWhitespace { j += 1 }
+                let word = String(String.UnicodeScalarView(scalars[j..<min(j + 6, scalars.count)])).uppercased()
+                let after = j + 6 < scalars.count ? scalars[j + 6] : " "
+                groups.append(word == "SELECT" && !isWordScalar(after))
+                i += 1
+            } else if c == ")" {
+                _ = groups.popLast()
+                i += 1
+            } else if isWordScalar(c) {
+                let start = i
+                while i < scalars.count && isWordScalar(scalars[i]) { i += 1 }
+                let word = String(String.UnicodeScalarView(scalars[start..<i])).lowercased()
+                if word == "current_setting" && !groups.contains(true) { return true }
+            } else {
+                i += 1
+            }
+        }
+        return false
+    }
+}

@@ -1,1 +1,0 @@
-// The Migrations module; see DESIGN.md.

@@ -1,0 +1,420 @@
+import Foundation
+import Postgres
+
+/// Applies the numbered SQL files of a directory (`0001_roles.sql`, `0002_organizations.sql`, ...)
+/// to a database, once each, in order.
+///
+/// ```swift
+/// let migrator = Migrator(directory: "Schema")
+/// let run = try await migrator.up(configuration: try .fromEnvironment())
+/// print("applied \(run.applied.count) migrations")
+/// ```
+///
+/// - Every file is checked before anything runs: names (`NNNN_name.sql`), duplicate versions,
+///   gaps, directives. A problem throws ``MigrationError/Kind/invalidDirectory`` listing them all.
+/// - `up` takes a PostgreSQL advisory lock first (waiting up to ``lockTimeout``), so two runners
+///   started together apply each migration exactly once.
+/// - Each file runs in its own transaction together with its row in `public.schema_migrations`
+///   (version, name, checksum, applied_at, duration_ms): a failing file leaves nothing behind and
+///   the next run simply tries it again. A file whose first line is `-- tenantkit:no-transaction`
+///   holds one statement and runs outside a transaction (for `CREATE INDEX CONCURRENTLY`); it is
+///   recorded once it succeeded.
+/// - An applied file whose checksum (SHA-256 of its bytes) changed is drift: `up` and ``verify(on:)``
+///   stop and name it.
+public struct Migrator: Sendable {
+    /// The directory holding the migration files.
+    public let directory: String
+    /// How long `up` waits for another runner's lock before giving up.
+    public var lockTimeout: Duration
+
+    /// The advisory lock key ("tenantki" in ASCII). Advisory locks are per database, so runners of
+    /// different databases on one server never wait for each other.
+    public static let lockKey: Int64 = 0x7465_6e61_6e74_6b69
+
+    /// The table that records applied migrations.
+    public static let table = "public.schema_migrations"
+
+    public init(directory: String, lockTimeout: Duration = .seconds(30)) {
+        self.directory = directory
+        self.lockTimeout = lockTimeout
+    }
+
+    /// The migrations of ``directory`` in version order, after checking them all.
+    public func migrations() throws -> [Migration] {
+        try MigrationDirectory.load(directory)
+    }
+
+    // MARK: Status and verify
+
+    /// Compares the files with what the database recorded. Changes nothing (not even creating the
+    /// `schema_migrations` table), so it also works as a role that may only read.
+    public func status(on connection: PostgresConnection) async throws -> MigrationStatus {
+        let files = try migrations()
+        return try await status(of: files, applied: try await appliedRows(on: connection))
+    }
+
+    /// ``status(on:)`` on a connection of its own.
+    public func status(configuration: PostgresConfiguration) async throws -> MigrationStatus {
+        try await withConnection(configuration) { try await status(on: $0) }
+    }
+
+    /// Checks that every applied migration still matches its file; throws
+    /// ``MigrationError/Kind/drift`` naming each changed or missing file. Pending migrations are
+    /// not an error here: they are in the returned status.
+    @discardableResult
+    public func verify(on connection: PostgresConnection) async throws -> MigrationStatus {
+        let status = try await status(on: connection)
+        if !status.drift.isEmpty { throw MigrationError(drift: status.drift) }
+        return status
+    }
+
+    /// ``verify(on:)`` on a connection of its own.
+    @discardableResult
+    public func verify(configuration: PostgresConfiguration) async throws -> MigrationStatus {
+        try await withConnection(configuration) { try await verify(on: $0) }
+    }
+
+    // MARK: Up
+
+    /// Applies every pending migration, in order.
+    ///
+    /// - Parameters:
+    ///   - dryRun: change nothing; the result's `script` holds the SQL that would run.
+    ///   - onEvent: called before and after each file.
+    /// - Throws: ``MigrationError`` (invalid directory, drift, lock timeout, a failing file), or a
+    ///   connection error.
+    @discardableResult
+    public func up(
+        on connection: PostgresConnection,
+        dryRun: Bool = false,
+        onEvent: @Sendable (MigrationEvent) -> Void = { _ in }
+    ) async throws -> MigrationRun {
+        let files = try migrations()
+        if dryRun {
+            let status = try await status(of: files, applied: try await appliedRows(on: connection))
+            if !status.drift.isEmpty { throw MigrationError(drift: status.drift) }
+            let tableExists = try await tableExists(on: connection)
+            return dryRunResult(files: files, status: status, tableExists: tableExists)
+        }
+
+        try await acquireLock(on: connection)
+        do {
+            let run = try await applyPending(files, on: connection, onEvent: onEvent)
+            try await releaseLock(on: connection)
+            return run
+        } catch {
+            if connection.isUsable { try? await releaseLock(on: connection) }
+            throw error
+        }
+    }
+
+    /// ``up(on:dryRun:onEvent:)`` on a connection of its own, closed afterwards (which also
+    /// releases the lock if anything went wrong).
+    @discardableResult
+    public func up(
+        configuration: PostgresConfiguration,
+        dryRun: Bool = false,
+        onEvent: @Sendable (MigrationEvent) -> Void = { _ in }
+    ) async throws -> MigrationRun {
+        try await withConnection(configuration) { try await up(on: $0, dryRun: dryRun, onEvent: onEvent) }
+    }
+
+    private func applyPending(
+        _ files: [Migration], on connection: PostgresConnection, onEvent: @Sendable (MigrationEvent) -> Void
+    ) async throws -> MigrationRun {
+        // Under the lock, so concurrent runners never race on CREATE TABLE IF NOT EXISTS.
+        try await connection.executeScript(unsafeSQL: Self.createTableSQL)
+        let status = try await status(of: files, applied: try await appliedRows(on: connection))
+        if !status.drift.isEmpty { throw MigrationError(drift: status.drift) }
+        let pendingVersions = Set(status.pending.map(\.version))
+        let pending = files.filter { pendingVersions.contains($0.version) }
+        var applied: [AppliedMigration] = []
+        for migration in pending {
+            onEvent(.applying(migration))
+            let done = try await apply(migration, on: connection)
+            applied.append(done)
+            onEvent(.applied(done))
+        }
+        return MigrationRun(
+            applied: applied, pending: pending.map(\.fileName), alreadyApplied: files.count - pending.count,
+            dryRun: false, script: nil)
+    }
+
+    /// Runs one file and records it. The file goes to the server whole, through the simple query
+    /// protocol, so error positions point into the file's own text.
+    private func apply(_ migration: Migration, on connection: PostgresConnection) async throws -> AppliedMigration {
+        let clock = ContinuousClock()
+        let started = clock.now
+        if migration.runsInTransaction {
+            try await connection.executeScript(unsafeSQL: "BEGIN")
+            do {
+                try await connection.executeScript(unsafeSQL: migration.sql)
+            } catch let error as PostgresError {
+                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                throw await failure(of: migration, error, on: connection)
+            } catch {
+                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                throw error
+            }
+            let milliseconds = Self.milliseconds(clock.now - started)
+            do {
+                // The file may have switched role (SET LOCAL ROLE tenantkit_owner); the record is
+                // written as the runner's own role, which created the table.
+                try await connection.executeScript(unsafeSQL: "RESET ROLE")
+                try await record(migration, milliseconds: milliseconds, on: connection)
+                try await connection.executeScript(unsafeSQL: "COMMIT")
+            } catch {
+                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                throw error
+            }
+            return AppliedMigration(
+                version: migration.version, name: migration.name, fileName: migration.fileName,
+                durationMs: milliseconds, ranInTransaction: true)
+        } else {
+            do {
+                try await connection.executeScript(unsafeSQL: migration.sql)
+            } catch let error as PostgresError {
+                throw await failure(of: migration, error, on: connection)
+            }
+            let milliseconds = Self.milliseconds(clock.now - started)
+            try await record(migration, milliseconds: milliseconds, on: connection)
+            return AppliedMigration(
+                version: migration.version, name: migration.name, fileName: migration.fileName,
+                durationMs: milliseconds, ranInTransaction: false)
+        }
+    }
+
+    private func record(_ migration: Migration, milliseconds: Int, on connection: PostgresConnection) async throws {
+        try await connection.execute("""
+            INSERT INTO public.schema_migrations (version, name, checksum, duration_ms)
+            VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
+            """)
+    }
+
+    /// The error for a failing file: file, line, column, SQLSTATE and the server's message.
+    private func failure(of migration: Migration, _ error: PostgresError, on connection: PostgresConnection) async -> MigrationError {
+        var line: Int?
+        var column: Int?
+        if let position = error.position {
+            (line, column) = SQLStatementSplitter.lineAndColumn(ofPosition: position, in: migration.sql)
+        } else if migration.runsInTransaction {
+            (line, column) = await locateRuntimeError(of: migration, error, on: connection)
+        } else {
+            line = SQLStatementSplitter.split(migration.sql).first?.line
+        }
+        var text = migration.fileName
+        if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        text += ": \(error.severity) \(error.code): \(error.message)"
+        if let detail = error.detail { text += "\nDETAIL: \(detail)" }
+        if let hint = error.hint { text += "\nHINT: \(hint)" }
+        if migration.runsInTransaction {
+            text += "\n\(migration.fileName) was rolled back entirely and not recorded; fix it and run the migrations again."
+        } else {
+            text += "\n\(migration.fileName) ran outside a transaction and was not recorded; a failed CREATE INDEX "
+                + "CONCURRENTLY can leave an INVALID index behind: drop it before running the migrations again."
+        }
+        var failure = MigrationError(.migrationFailed, text)
+        failure.fileName = migration.fileName
+        failure.line = line
+        failure.column = column
+        failure.postgresError = error
+        return failure
+    }
+
+    /// The server gives no position for errors raised while a statement runs (a failing DO block,
+    /// a constraint violation). To still name a line, the file's statements are replayed one by one
+    /// in a transaction that is always rolled back, until one fails the same way.
+    private func locateRuntimeError(
+        of migration: Migration, _ error: PostgresError, on connection: PostgresConnection
+    ) async -> (Int?, Int?) {
+        let statements = SQLStatementSplitter.split(migration.sql)
+        guard statements.count > 1 else { return (statements.first?.line, nil) }
+        guard (try? await connection.executeScript(unsafeSQL: "BEGIN")) != nil else { return (nil, nil) }
+        for statement in statements {
+            do {
+                try await connection.executeScript(unsafeSQL: statement.text)
+            } catch let replayed as PostgresError {
+                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                guard replayed.code == error.code else { return (nil, nil) }
+                if let position = replayed.position {
+                    let found = SQLStatementSplitter.lineAndColumn(ofPosition: statement.scalarOffset + position, in: migration.sql)
+                    return (found.line, found.column)
+                }
+                return (statement.line, nil)
+            } catch {
+                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                return (nil, nil)
+            }
+        }
+        try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+        return (nil, nil)
+    }
+
+    // MARK: New
+
+    /// Creates the next migration file, `NNNN_name.sql`, and returns its path.
+    ///
+    /// `name` is lowercased and every run of other characters than letters and digits becomes `_`
+    /// (`"Add widgets"` -> `0011_add_widgets.sql`).
+    @discardableResult
+    public func createMigration(named name: String) throws -> String {
+        let files = try migrations()
+        var slug = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.hasSuffix("_") {
+                slug += "_"
+            }
+        }
+        slug = slug.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+        guard !slug.isEmpty else {
+            throw MigrationError(.invalidName, "\"\(name)\" has no letters or digits to name a migration file with")
+        }
+        let version = (files.last?.version ?? 0) + 1
+        let fileName = String(format: "%04d", version) + "_\(slug).sql"
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
+        let template = """
+            SET LOCAL ROLE tenantkit_owner;
+
+            -- \(fileName.dropLast(4)): say what this migration changes and why.
+            -- Runs in its own transaction. For CREATE INDEX CONCURRENTLY, make the first line
+            -- `\(Migration.noTransactionDirective)` and keep the file to that one statement.
+
+            """
+        guard FileManager.default.createFile(atPath: path, contents: Data(template.utf8)) else {
+            throw MigrationError(.invalidName, "cannot create \(path)")
+        }
+        return path
+    }
+
+    // MARK: Pieces
+
+    static let createTableSQL = """
+        CREATE TABLE IF NOT EXISTS public.schema_migrations (
+            version     bigint      NOT NULL PRIMARY KEY,
+            name        text        NOT NULL,
+            checksum    text        NOT NULL,
+            applied_at  timestamptz NOT NULL DEFAULT now(),
+            duration_ms bigint      NOT NULL
+        )
+        """
+
+    private struct AppliedRow: Decodable {
+        let version: Int
+        let name: String
+        let checksum: String
+        let appliedAt: Date
+        let durationMs: Int
+    }
+
+    private func tableExists(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.fetchOne("SELECT to_regclass('public.schema_migrations') IS NOT NULL", as: Bool.self)
+    }
+
+    private func appliedRows(on connection: PostgresConnection) async throws -> [AppliedRow] {
+        guard try await tableExists(on: connection) else { return [] }
+        return try await connection.fetchAll(
+            "SELECT version, name, checksum, applied_at, duration_ms FROM public.schema_migrations ORDER BY version",
+            as: AppliedRow.self)
+    }
+
+    private func status(of files: [Migration], applied: [AppliedRow]) async throws -> MigrationStatus {
+        let appliedByVersion = Dictionary(applied.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        var states: [MigrationState] = files.map { file in
+            guard let row = appliedByVersion[file.version] else {
+                return MigrationState(
+                    version: file.version, name: file.name, fileName: file.fileName, state: .pending,
+                    checksum: file.checksum, appliedChecksum: nil, appliedAt: nil, durationMs: nil)
+            }
+            let same = row.checksum == file.checksum && row.name == file.name
+            return MigrationState(
+                version: file.version, name: file.name, fileName: file.fileName, state: same ? .applied : .changed,
+                checksum: file.checksum, appliedChecksum: row.checksum, appliedAt: row.appliedAt, durationMs: row.durationMs)
+        }
+        let fileVersions = Set(files.map(\.version))
+        for row in applied where !fileVersions.contains(row.version) {
+            states.append(MigrationState(
+                version: row.version, name: row.name, fileName: String(format: "%04d", row.version) + "_\(row.name).sql",
+                state: .missingFile, checksum: nil, appliedChecksum: row.checksum, appliedAt: row.appliedAt,
+                durationMs: row.durationMs))
+        }
+        states.sort { $0.version < $1.version }
+        return MigrationStatus(migrations: states)
+    }
+
+    private func dryRunResult(files: [Migration], status: MigrationStatus, tableExists: Bool) -> MigrationRun {
+        let pendingVersions = Set(status.pending.map(\.version))
+        let pending = files.filter { pendingVersions.contains($0.version) }
+        var script = ""
+        if !tableExists && !pending.isEmpty { script += Self.createTableSQL + ";\n\n" }
+        for migration in pending {
+            // Names are [a-z0-9_] and checksums hex (checked when loading), so quoting them is trivial.
+            let record = "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) "
+                + "VALUES (\(migration.version), '\(migration.name)', '\(migration.checksum)', <duration>);"
+            script += "-- \(migration.fileName)\n"
+            if migration.runsInTransaction {
+                script += "BEGIN;\n\(migration.sql)\(migration.sql.hasSuffix("\n") ? "" : "\n");\nRESET ROLE;\n\(record)\nCOMMIT;\n\n"
+            } else {
+                script += "-- (outside a transaction)\n\(migration.sql)\(migration.sql.hasSuffix("\n") ? "" : "\n");\n\(record)\n\n"
+            }
+        }
+        return MigrationRun(
+            applied: [], pending: pending.map(\.fileName), alreadyApplied: files.count - pending.count,
+            dryRun: true, script: script)
+    }
+
+    private func acquireLock(on connection: PostgresConnection) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + lockTimeout
+        while true {
+            if try await connection.fetchOne("SELECT pg_try_advisory_lock(\(Self.lockKey))", as: Bool.self) { return }
+            if clock.now >= deadline { break }
+            try await Task.sleep(for: min(.milliseconds(100), max(.milliseconds(1), deadline - clock.now)))
+        }
+        struct Holder: Decodable { let pid: Int; let applicationName: String; let database: String }
+        let holders = (try? await connection.fetchAll("""
+            SELECT l.pid, coalesce(a.application_name, '') AS application_name, current_database() AS database
+            FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted
+              AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+              AND l.classid = \(Self.lockKey >> 32)::oid AND l.objid = \(Self.lockKey & 0xffff_ffff)::oid
+              AND l.objsubid = 1
+            """, as: Holder.self)) ?? []
+        let database = holders.first?.database ?? connection.configuration.database ?? "?"
+        var message = "timed out after \(lockTimeout) waiting for the migration lock on database \(database) "
+            + "(advisory lock \(Self.lockKey)): another migration runner is still working"
+        if !holders.isEmpty {
+            let list = holders.map { "pid \($0.pid)" + ($0.applicationName.isEmpty ? "" : " (\($0.applicationName))") }
+            message += "; held by " + list.joined(separator: ", ")
+                + ". If that session is stuck, end it with SELECT pg_terminate_backend(\(holders[0].pid)), then run again."
+        } else {
+            message += ". Run again when it has finished."
+        }
+        throw MigrationError(.lockTimeout, message)
+    }
+
+    private func releaseLock(on connection: PostgresConnection) async throws {
+        _ = try await connection.fetchOne("SELECT pg_advisory_unlock(\(Self.lockKey))", as: Bool.self)
+    }
+
+    private func withConnection<T: Sendable>(
+        _ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            configuration.parameters["application_name"] == nil
+                ? configuration.with("application_name", "tenantkit migrate") : configuration)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// `audit_log`: append-only and hash-chained per organization. Insert `action`, `target` and
+/// `details`; the trigger assigns `seq`, `occurred_at`, `prev_hash` and `hash`, and the actor
+/// columns default to the scope's actor. UPDATE and DELETE are rejected by the database.
+public struct AuditLogTable: Table {
+    public static let tableName = "audit_log"
+    public static let scoping = TableScoping.tenant
+    public let reference: TableReference
+    public init(reference: TableReference) { self.reference = reference }
+
+    public var orgID: OrgColumn<UUID> { orgColumn() }
+    public var seq: Column<Int64> { column("seq") }
+    public var occurredAt: Column<Date> { column("occurred_at") }
+    public var actorUserID: Column<UUID?> { column("actor_user_id") }
+    public var actorAPIKeyID: Column<UUID?> { column("actor_api_key_id") }
+    public var action: Column<String> { column("action") }
+    public var target: Column<String?> { column("target") }
+    /// The details object, decoded as `T`.
+    public func details<T: Codable & Sendable>(as type: T.Type) -> Column<JSONB<T>> { column("details") }
+    public var prevHash: Column<Data> { column("prev_hash") }
+    public var hash: Column<Data> { column("hash") }
+}

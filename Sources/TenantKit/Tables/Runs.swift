@@ -1,0 +1,25 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// `runs`: executions of a catalog item, billed to the organization. `user_id` / `api_key_id`
+/// default to the scope's actor.
+public struct RunsTable: Table {
+    public static let tableName = "runs"
+    public static let scoping = TableScoping.tenant
+    public let reference: TableReference
+    public init(reference: TableReference) { self.reference = reference }
+
+    public var orgID: OrgColumn<UUID> { orgColumn() }
+    public var id: Column<UUID> { column("id") }
+    public var catalogItemID: Column<UUID> { column("catalog_item_id") }
+    public var userID: Column<UUID?> { column("user_id") }
+    public var apiKeyID: Column<UUID?> { column("api_key_id") }
+    public var cost: Column<Int64> { column("cost") }
+    /// `queued`, `running`, `succeeded` or `failed`.
+    public var status: Column<String> { column("status") }
+    public var error: Column<String?> { column("error") }
+    public var createdAt: Column<Date> { column("created_at") }
+    public var startedAt: Column<Date?> { column("started_at") }
+    public var finishedAt: Column<Date?> { column("finished_at") }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Postgres
+
+/// One organization and the actor working in it: the context every tenant statement runs under.
+///
+/// A single statement is one transaction on one pooled connection, and one round trip: the
+/// `set_config(..., true)` calls and the statement go in the same libpq pipeline, ended by one Sync
+/// that commits. Several statements use ``transaction(isolation:_:)``. Settings are
+/// transaction-local, so nothing of the context stays on the connection afterwards, whether the
+/// work commits, fails or is cancelled.
+///
+/// ```swift
+/// let scope = OrgScope(orgID: orgID, actor: .user(userID), on: pool)
+///
+/// let runs = RunsTable.table
+/// let failed = try await scope.fetchAll(
+///     Select.from(runs).where(runs.status == "failed").orderBy(runs.createdAt.desc).limit(10),
+///     as: Run.self)
+///
+/// // Raw SQL runs under RLS with the same context:
+/// let n = try await scope.fetchOne("SELECT count(*) FROM runs", as: Int.self)
+///
+/// try await scope.transaction { tx in
+///     let balance = try await tx.fetchOne(Select.from(accounts).columns(accounts.balance), as: Int64.self)
+///     try await tx.execute(Insert.into(ledger).values(ledger.amount.set(-5), ...))
+/// }
+/// ```
+public struct OrgScope: StatementExecutor {
+    /// Who acts in the organization; recorded by the audit log and by row defaults (`runs.user_id`).
+    public enum Actor: Sendable, Hashable {
+        /// A signed-in user.
+        case user(UUID)
+        /// An API key (pinned to the organization it was issued for).
+        case apiKey(UUID)
+    }
+
+    /// The organization every tenant table is scoped to.
+    public let orgID: UUID
+    public let actor: Actor
+    let host: any OrgScopeHost
+
+    /// A scope on a pool (each unit of work leases a connection) or on one connection.
+    public init(orgID: UUID, actor: Actor, on host: some OrgScopeHost) {
+        self.orgID = orgID
+        self.actor = actor
+        self.host = host
+    }
+
+    /// The statement that sets the context: one statement, three transaction-local settings. The
+    /// settings not used by this actor are set to '' so no leftover value can apply.
+    public var contextStatement: PostgresQuery {
+        OrgScope.context(orgID: orgID, actor: actor)
+    }
+
+    static func context(orgID: UUID?, actor: Actor?) -> PostgresQuery {
+        var user = "", key = ""
+        switch actor {
+        case .user(let id): user = id.uuidString.lowercased()
+        case .apiKey(let id): key = id.uuidString.lowercased()
+        case nil: break
+        }
+        let org = orgID?.uuidString.lowercased() ?? ""
+        return """
+            SELECT set_config('tenantkit.org_id', \(org), true), \
+            set_config('tenantkit.user_id', \(user), true), \
+            set_config('tenantkit.api_key_id', \(key), true)
+            """
+    }
+
+    public func render(_ statement: some Statement) throws -> PostgresQuery {
+        try SQLRenderer.render(statement, mode: .scoped(orgID))
+    }
+
+    /// Runs one statement in the scope: one round trip, its own transaction.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await pipeline([query])[0]
+    }
+
+    /// Runs statements in the scope, in one round trip and one transaction; one result per statement.
+    public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        guard !queries.isEmpty else { return [] }
+        // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
+        // (or rolls back on error), ending the transaction-local settings with it.
+        let results = try await host.pipeline([contextStatement] + queries)
+        return Array(results.dropFirst())
+    }
+
+    /// Runs builder statements in one round trip and one transaction.
+    public func pipeline(_ statements: [any Statement]) async throws -> [PostgresRows] {
+        try await pipeline(statements.map { try render($0) })
+    }
+
+    /// Runs `body` in one transaction on one connection with the context set: commits when it
+    /// returns, rolls back when it throws or is cancelled. `BEGIN` and the context travel with the
+    /// body's first statement.
+    public func transaction<T: Sendable>(
+        isolation: PostgresConnection.IsolationLevel = .readCommitted,
+        _ body: @Sendable (ScopedTransaction) async throws -> T
+    ) async throws -> T {
+        let scope = self
+        return try await host.withScopedTransaction(prelude: [contextStatement], isolation: isolation) { connection in
+            try await body(ScopedTransaction(scope: scope, connection: connection))
+        }
+    }
+}
+
+/// The statements of one ``OrgScope/transaction(isolation:_:)``, all on one connection with the
+/// context set. Builder statements are scoped to the scope's org; raw SQL runs under RLS.
+public struct ScopedTransaction: StatementExecutor {
+    /// The scope this transaction belongs to.
+    public let scope: OrgScope
+    /// The connection, for the driver's own verbs; it is inside the transaction.
+    public let connection: PostgresConnection
+
+    public func render(_ statement: some Statement) throws -> PostgresQuery {
+        try scope.render(statement)
+    }
+
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await connection.query(query)
+    }
+
+    public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        try await connection.pipeline(queries)
+    }
+
+    /// Runs builder statements in one round trip.
+    public func pipeline(_ statements: [any Statement]) async throws -> [PostgresRows] {
+        try await pipeline(statements.map { try render($0) })
+    }
+}

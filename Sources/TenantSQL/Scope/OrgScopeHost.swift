@@ -1,0 +1,72 @@
+import Postgres
+
+/// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
+public protocol OrgScopeHost: PostgresExecutor {
+    /// Runs `body` in a transaction on one connection; `prelude` travels with the body's first statement.
+    func withScopedTransaction<T: Sendable>(
+        prelude: [PostgresQuery],
+        isolation: PostgresConnection.IsolationLevel,
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T
+}
+
+extension PostgresPool: OrgScopeHost {
+    public nonisolated func withScopedTransaction<T: Sendable>(
+        prelude: [PostgresQuery],
+        isolation: PostgresConnection.IsolationLevel,
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withTransaction(prelude: prelude, isolation: isolation, body)
+    }
+}
+
+extension PostgresConnection: OrgScopeHost {
+    public func withScopedTransaction<T: Sendable>(
+        prelude: [PostgresQuery],
+        isolation: PostgresConnection.IsolationLevel,
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withTransaction(prelude: prelude, isolation: isolation, body)
+    }
+}
+
+/// Runs builder statements; shared by ``OrgScope``, ``ScopedTransaction`` and ``UnscopedAccess``.
+///
+/// The verbs mirror ``PostgresExecutor``'s: `query`, `execute`, `fetchAll`, `fetchOne`, `fetchOptional`.
+public protocol StatementExecutor: PostgresExecutor {
+    /// The statement's SQL and binds as this executor would send them (org predicates included).
+    func render(_ statement: some Statement) throws -> PostgresQuery
+    /// Runs a statement and returns its rows (the other verbs go through this).
+    func query<S: Statement>(_ statement: S) async throws -> PostgresRows
+}
+
+extension StatementExecutor {
+    /// Runs a statement and returns its rows.
+    public func query<S: Statement>(_ statement: S) async throws -> PostgresRows {
+        try await query(render(statement))
+    }
+
+    /// Runs a statement and returns the number of rows it inserted, updated or deleted.
+    @discardableResult
+    public func execute(_ statement: some Statement) async throws -> Int {
+        try await query(statement).affectedRows
+    }
+
+    /// Every row, decoded.
+    public func fetchAll<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> [T] {
+        try await query(statement).decode(as: type)
+    }
+
+    /// The first row, decoded, or nil.
+    public func fetchOptional<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T? {
+        try await query(statement).first?.decode(as: type)
+    }
+
+    /// The first row, decoded; throws when there is none.
+    public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T {
+        guard let value = try await fetchOptional(statement, as: type) else {
+            throw PostgresClientError(.noRows, "the query returned no rows")
+        }
+        return value
+    }
+}

@@ -1,1 +1,0 @@
-// The TenantSQL module; see DESIGN.md.

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Migrations
+import Postgres
+
+/// `tenantkit doctor`: the start-up self-check, from the command line.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check, connected as the application role, that tenant isolation holds.",
+        discussion: """
+            Reports: an app role that is superuser, has BYPASSRLS or owns tables; a table with org_id lacking ENABLE or FORCE ROW LEVEL SECURITY or a policy; a policy calling current_setting per row; a table with org_id without an index led by org_id; a view without security_invoker; a SECURITY DEFINER function without a pinned search_path or executable by PUBLIC; a tenantkit.* setting set outside a transaction; pending or changed migrations.
+
+            Exit codes: 0 no findings, 1 findings or an error.
+            """
+    )
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("app-user"), help: "Role to connect as, replacing the URL's user (the password then comes from PGPASSWORD or ~/.pgpass).")
+    var appUser = "tenantkit_app"
+
+    @Option(name: .customLong("schema-dir"), help: "Migrations directory to compare with the database (default: ./Schema when present).")
+    var schemaDirectory: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() async throws {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
+        }
+        var configuration = try PostgresConfiguration(url: url)
+        if configuration.user != appUser { configuration = configuration.with(user: appUser) }
+        var migrator: Migrator?
+        if let schemaDirectory {
+            migrator = Migrator(directory: schemaDirectory)
+        } else if FileManager.default.fileExists(atPath: "Schema") {
+            migrator = Migrator(directory: "Schema")
+        }
+        let report: DoctorReport
+        do {
+            report = try await Doctor.check(configuration: configuration, migrator: migrator)
+        } catch let error as PostgresError {
+            FileHandle.standardError.write(Data("error: \(error.detailedDescription)\n".utf8))
+            throw ExitCode.failure
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if json {
+            print(try jsonText(report))
+        } else {
+            for note in report.notes { print("note: \(note)") }
+            if report.isHealthy {
+                print("ok: no findings for role \(report.role)")
+            } else {
+                for finding in report.findings { print("FAIL \(finding)") }
+                print("\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") for role \(report.role)")
+            }
+        }
+        if !report.isHealthy { throw ExitCode.failure }
+    }
+}

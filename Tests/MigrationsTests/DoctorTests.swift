@@ -1,0 +1,164 @@
+import Foundation
+import Migrations
+import Postgres
+import Testing
+import TenantKitTesting
+
+/// `doctor` on the real schema: clean, and for each finding a test that breaks exactly that one
+/// thing (as the superuser) and sees `doctor`, connected as the app role, name it.
+@Suite struct DoctorTests {
+    /// Breaks the migrated database with `breakage` (run as the superuser), then runs doctor as `role`.
+    func findings(
+        after breakage: String? = nil, as role: String = "tenantkit_app", migrator: Migrator? = Migrator(directory: schemaDirectory),
+        session: String? = nil
+    ) async throws -> [DoctorFinding] {
+        try await TestDatabase.with(template: .migrated) { db async throws in
+            if let breakage {
+                try await withConnection(db.configuration) { try await $0.executeScript(unsafeSQL: breakage) }
+            }
+            return try await withConnection(db.configuration.with(user: role)) { app async throws in
+                if let session { try await app.executeScript(unsafeSQL: session) }
+                return try await Doctor.check(connection: app, migrator: migrator).findings
+            }
+        }
+    }
+
+    func summary(_ findings: [DoctorFinding]) -> [String] { findings.map { "\($0.check) \($0.subject)" } }
+
+    @Test func realSchemaIsClean() async throws {
+        try await TestDatabase.with(template: .migrated) { db async throws in
+            let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"), migrator: Migrator(directory: schemaDirectory))
+            #expect(report.role == "tenantkit_app")
+            #expect(report.findings == [])
+            #expect(report.notes == [])
+            try report.requireHealthy()
+        }
+    }
+
+    @Test func rlsNotForced() async throws {
+        let found = try await findings(after: "ALTER TABLE runs NO FORCE ROW LEVEL SECURITY")
+        #expect(summary(found) == ["rls-not-forced table public.runs"])
+        #expect(found[0].message.contains("FORCE ROW LEVEL SECURITY"))
+    }
+
+    @Test func rlsNotEnabled() async throws {
+        #expect(summary(try await findings(after: "ALTER TABLE api_keys DISABLE ROW LEVEL SECURITY"))
+            == ["rls-not-enabled table public.api_keys"])
+    }
+
+    @Test func noPolicy() async throws {
+        #expect(summary(try await findings(after: "DROP POLICY ecu_accounts_tenant ON ecu_accounts"))
+            == ["no-policy table public.ecu_accounts"])
+    }
+
+    @Test func policyCallingCurrentSettingPerRow() async throws {
+        let found = try await findings(after: """
+            CREATE POLICY runs_slow ON runs USING (org_id = nullif(current_setting('tenantkit.org_id', true), '')::uuid)
+            """)
+        #expect(summary(found) == ["policy-per-row-setting policy runs_slow on public.runs"])
+    }
+
+    @Test func tenantTableWithoutOrgIndex() async throws {
+        let found = try await findings(after: """
+            SET ROLE tenantkit_owner;
+            CREATE TABLE widgets (id uuid PRIMARY KEY, org_id uuid NOT NULL);
+            ALTER TABLE widgets ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE widgets FORCE ROW LEVEL SECURITY;
+            CREATE POLICY widgets_tenant ON widgets
+                USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
+            RESET ROLE;
+            """)
+        #expect(summary(found) == ["no-org-index table public.widgets"])
+    }
+
+    @Test func viewWithoutSecurityInvoker() async throws {
+        let breakage = "SET ROLE tenantkit_owner; CREATE VIEW run_costs AS SELECT org_id, cost FROM runs; RESET ROLE;"
+        #expect(summary(try await findings(after: breakage)) == ["view-without-security-invoker view public.run_costs"])
+        #expect(try await findings(after: breakage + "ALTER VIEW run_costs SET (security_invoker = true);") == [])
+    }
+
+    @Test func securityDefinerWithoutSearchPath() async throws {
+        // Created by tenantkit_owner, whose default privileges already keep PUBLIC out.
+        let found = try await findings(after: """
+            SET ROLE tenantkit_owner;
+            CREATE FUNCTION count_runs() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS 'SELECT count(*) FROM runs';
+            RESET ROLE;
+            """)
+        #expect(summary(found) == ["definer-without-search-path function public.count_runs()"])
+    }
+
+    @Test func securityDefinerExecutableByPublic() async throws {
+        let found = try await findings(after: """
+            SET ROLE tenantkit_owner;
+            CREATE FUNCTION count_runs(p uuid) RETURNS bigint LANGUAGE sql SECURITY DEFINER
+                SET search_path = pg_catalog, public AS 'SELECT count(*) FROM runs';
+            GRANT EXECUTE ON FUNCTION count_runs(uuid) TO PUBLIC;
+            RESET ROLE;
+            """)
+        #expect(summary(found) == ["definer-executable-by-public function public.count_runs(p uuid)"])
+    }
+
+    @Test func appRoleOwnsATable() async throws {
+        #expect(summary(try await findings(after: "ALTER TABLE runs OWNER TO tenantkit_app"))
+            == ["app-role-owns-tables table public.runs"])
+    }
+
+    @Test func appRoleIsSuperuser() async throws {
+        try await withThrowawayRole("tk_doctor_super", attributes: "SUPERUSER") { role async throws in
+            let found = try await findings(as: role)
+            #expect(summary(found) == ["app-role-superuser role \(role)"])
+        }
+    }
+
+    @Test func appRoleBypassesRLS() async throws {
+        // A separate role (member of tenantkit_app, so it has the app's grants): role attributes are
+        // cluster-wide and other tests use tenantkit_app at the same time.
+        try await withThrowawayRole("tk_doctor_bypass", attributes: "BYPASSRLS IN ROLE tenantkit_app") { role async throws in
+            #expect(summary(try await findings(as: role)) == ["app-role-bypassrls role \(role)"])
+        }
+    }
+
+    @Test func appRoleThatCanBecomeTheOwner() async throws {
+        try await withThrowawayRole("tk_doctor_member", attributes: "IN ROLE tenantkit_app, tenantkit_owner") { role async throws in
+            let found = try await findings(as: role)
+            #expect(!found.isEmpty)
+            #expect(found.allSatisfy { $0.check == .appRoleOwnsTables && $0.message.hasPrefix("is owned by tenantkit_owner") })
+            #expect(summary(found).contains("app-role-owns-tables table public.audit_log"))
+        }
+    }
+
+    @Test func sessionLevelTenantSetting() async throws {
+        let found = try await findings(session: "SET tenantkit.org_id = '00000000-0000-0000-0000-000000000001'")
+        #expect(summary(found) == ["session-setting setting tenantkit.org_id"])
+        // The transaction-local form used everywhere leaves nothing behind.
+        #expect(try await findings(session: "SELECT set_config('tenantkit.org_id', '00000000-0000-0000-0000-000000000001', true)") == [])
+    }
+
+    @Test func pendingAndChangedMigrations() async throws {
+        var files = try schemaFiles()
+        files["0010_entry_points.sql"]! += "\n-- edited after it was applied\n"
+        files[String(format: "%04d_extra.sql", files.count + 1)] = "SELECT 1;\n"
+        let extra = String(format: "%04d_extra.sql", files.count)
+        try await withMigrationFiles(files) { directory async throws in
+            let found = try await findings(migrator: Migrator(directory: directory))
+            #expect(summary(found) == ["pending-migration migration \(extra)", "migration-drift migration 0010_entry_points.sql"])
+        }
+    }
+
+    @Test func requireHealthyListsEveryFinding() async throws {
+        try await TestDatabase.with(template: .migrated) { db async throws in
+            try await withConnection(db.configuration) { try await $0.executeScript(unsafeSQL: "ALTER TABLE runs NO FORCE ROW LEVEL SECURITY") }
+            let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"))
+            #expect(report.notes == ["migrations not checked: no migrations directory given"])
+            do {
+                try report.requireHealthy()
+                Issue.record("requireHealthy did not throw")
+            } catch let error as DoctorError {
+                #expect(error.description == """
+                    tenant isolation check failed for role tenantkit_app (1 finding):
+                      - [rls-not-forced] table public.runs has an org_id column but row-level security is not forced, so its owner bypasses it (ALTER TABLE ... FORCE ROW LEVEL SECURITY)
+                    """)
+            }
+        }
+    }
+}

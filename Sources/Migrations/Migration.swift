@@ -1,3 +1,4 @@
+import Postgres
 import Foundation
 
 /// One migration file, `NNNN_name.sql`, as read from disk.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Postgres
 @testable import Migrations
 
 @Suite struct SHA256Tests {

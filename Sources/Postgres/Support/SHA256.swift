@@ -1,5 +1,5 @@
-/// SHA-256 (FIPS 180-4), small and dependency-free: migration checksums must not pull in a crypto
-/// package, and Foundation has no digest API on Linux.
+/// SHA-256 (FIPS 180-4), small and dependency-free: migration checksums and API key hashes must not
+/// pull in a crypto package, and Foundation has no digest API on Linux.
 ///
 /// ```swift
 /// SHA256.hex(Array("abc".utf8))  // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -396,7 +396,7 @@ func asApp<T>(
                     """, as: String.self)
             }
             #expect(callable == [
-                "tenantkit_accept_invitation", "tenantkit_audit_verify", "tenantkit_create_organization",
+                "tenantkit_accept_invitation", "tenantkit_api_key_candidates", "tenantkit_audit_verify", "tenantkit_create_organization",
                 "tenantkit_join_by_email_domain", "tenantkit_lookup_api_key", "tenantkit_user_organizations",
                 "tenantkit_verify_org_domain",
             ])

@@ -175,3 +175,20 @@ extension Date: PostgresCodable {
         }
     }
 }
+
+// MARK: String-backed enums
+
+/// A `String` enum is stored as text once it opts in: `extension Status: PostgresCodable {}`.
+extension PostgresEncodable where Self: RawRepresentable, RawValue == String {
+    public static var postgresType: PostgresType { .text }
+    public func encode(into buffer: inout [UInt8]) throws { try rawValue.encode(into: &buffer) }
+}
+
+extension PostgresDecodable where Self: RawRepresentable, RawValue == String {
+    public static func decode(from bytes: PostgresBytes?, type: PostgresType) throws -> Self {
+        guard let value = Self(rawValue: try String.decode(from: bytes, type: type)) else {
+            throw PostgresDecodingFailure("the text is not one of \(Self.self)'s cases")
+        }
+        return value
+    }
+}

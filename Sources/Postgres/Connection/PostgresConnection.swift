@@ -158,6 +158,11 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
             await rollbackAfterFailure()
             throw error
         }
+        // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
+        if Task.isCancelled {
+            await rollbackAfterFailure()
+            throw CancellationError()
+        }
         if takePrelude().isEmpty {
             do {
                 _ = try await perform(cancellable: false) { session in try session.runPipeline(["COMMIT"]) }

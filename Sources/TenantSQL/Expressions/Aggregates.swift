@@ -45,3 +45,7 @@ public func coalesce<E: QueryExpression, V: PostgresEncodable>(_ expression: E, 
 where E.Value == V? {
     call("coalesce", expression.fragment, .bind(fallback))
 }
+
+/// `now()`: the transaction's timestamp on the server, so rows written together agree.
+/// Type it as the column needs (`now(as: Date?.self)` for a nullable column).
+public func now<V>(as type: V.Type = Date.self) -> SQLExpression<V> { SQLExpression(.text("now()")) }

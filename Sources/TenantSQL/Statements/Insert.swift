@@ -70,7 +70,10 @@ public struct Insert: Statement {
     }
 
     /// `RETURNING` items.
-    public func returning(_ items: any Selectable...) -> Insert {
+    public func returning(_ items: any Selectable...) -> Insert { returning(items) }
+
+    /// `RETURNING` items, from a list.
+    public func returning(_ items: [any Selectable]) -> Insert {
         var copy = self
         copy.returningItems = items.map(\.selectItem)
         return copy

@@ -22,7 +22,10 @@ public struct Update: Statement {
     public static func table(_ table: some Table) -> Update { Update(table: table.reference) }
 
     /// Adds `column = value` assignments.
-    public func set(_ assignments: Assignment...) -> Update {
+    public func set(_ assignments: Assignment...) -> Update { set(assignments) }
+
+    /// Adds `column = value` assignments, from a list built at run time.
+    public func set(_ assignments: [Assignment]) -> Update {
         var copy = self
         copy.assignments += assignments
         return copy
@@ -36,7 +39,10 @@ public struct Update: Statement {
     }
 
     /// `RETURNING` items.
-    public func returning(_ items: any Selectable...) -> Update {
+    public func returning(_ items: any Selectable...) -> Update { returning(items) }
+
+    /// `RETURNING` items, from a list.
+    public func returning(_ items: [any Selectable]) -> Update {
         var copy = self
         copy.returningItems = items.map(\.selectItem)
         return copy
@@ -89,7 +95,10 @@ public struct Delete: Statement {
     }
 
     /// `RETURNING` items.
-    public func returning(_ items: any Selectable...) -> Delete {
+    public func returning(_ items: any Selectable...) -> Delete { returning(items) }
+
+    /// `RETURNING` items, from a list.
+    public func returning(_ items: [any Selectable]) -> Delete {
         var copy = self
         copy.returningItems = items.map(\.selectItem)
         return copy

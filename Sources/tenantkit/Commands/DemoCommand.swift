@@ -1,33 +1,124 @@
 import ArgumentParser
 import Foundation
+import Migrations
 import Postgres
+import TenantKit
 import TenantKitTesting
 
+/// The organization model end to end: migrate, create users and organizations, invite, switch,
+/// spend credits, use an API key, and check the audit log.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Walk through TenantKit on DATABASE_URL, or on a throwaway PostgreSQL when it is not set."
+        abstract: "Walk through TenantKit on DATABASE_URL, or on a throwaway PostgreSQL when it is not set.",
+        discussion: """
+            With a URL, migrations run as that user and the demo then works as tenantkit_app on the same \
+            server (give --app-url when that role needs a password). Each run uses fresh names, so it can \
+            be repeated on one database.
+            """
     )
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: DATABASE_URL, else a throwaway server).")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL to migrate with (default: DATABASE_URL, else a throwaway server).")
     var databaseURL: String?
+
+    @Option(name: .customLong("app-url"), help: "URL for the application role (default: the database URL as user tenantkit_app).")
+    var appURL: String?
+
+    @Option(name: .customLong("schema-dir"), help: "Directory of the migrations.")
+    var schemaDirectory = TestDatabaseTemplate.schemaDirectory
 
     func run() async throws {
         var embedded: EmbeddedPostgres?
-        let configuration: PostgresConfiguration
+        let owner: PostgresConfiguration
         if let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-            configuration = try PostgresConfiguration(url: url)
+            owner = try PostgresConfiguration(url: url)
         } else {
             print("Starting a throwaway PostgreSQL (no DATABASE_URL given)...")
             let server = try await EmbeddedPostgres.start()
             embedded = server
-            configuration = server.configuration
+            owner = server.configuration
         }
         defer { embedded?.stop() }
-        let connection = try await PostgresConnection.connect(configuration)
-        let version = try await connection.fetchOne("SELECT version()", as: String.self)
-        print("Connected to \(configuration)")
-        print(version)
-        await connection.close()
+        let app = try appURL.map(PostgresConfiguration.init(url:)) ?? owner.with(user: "tenantkit_app")
+        try await walkThrough(owner: owner, app: app)
     }
+
+    private func walkThrough(owner: PostgresConfiguration, app: PostgresConfiguration) async throws {
+        let migrated = try await Migrator(directory: schemaDirectory).up(configuration: owner)
+        step("Schema: applied \(migrated.applied.count) migration(s), \(migrated.alreadyApplied) already there")
+
+        let run = String(UUID().uuidString.prefix(6)).lowercased()
+        let curator = try await PostgresConnection.connect(owner)
+        for (slug, name) in [("gpt-\(run)", "GPT (public)"), ("llama-\(run)", "Llama (public)")] {
+            try await curator.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', \(slug), \(name))")
+        }
+        await curator.close()
+
+        let pool = PostgresPool(configuration: app, maxConnections: 8)
+        defer { Task { await pool.close() } }
+        let store = TenantStore(pool: pool)
+
+        let ada = try await store.createUser(email: "ada-\(run)@acme.test", displayName: "Ada", emailVerified: true)
+        let bob = try await store.createUser(email: "bob-\(run)@example.test", displayName: "Bob")
+        let session = try await store.session(for: ada.id)
+        let acme = try await session.createOrganization(named: "Acme \(run)")
+        step("Ada created Acme and is its admin: \(try await session.read { try await $0.members.myRole() }.value)")
+
+        let item = try await session.write { try await $0.catalog.create(kind: "model", slug: "acme-private", name: "Acme private model") }.value
+        let catalog = try await session.read { try await $0.catalog.page() }
+        step("Acme's catalog (public + private): \(catalog.value.items.map(\.name).joined(separator: ", "))")
+
+        let invitation = try await session.write { try await $0.invitations.invite(email: bob.email, role: .member) }.value
+        let joined = try await store.acceptInvitation(token: invitation.token, userID: bob.id)
+        step("Bob accepted an invitation and joined \(joined.name) as \(joined.role)")
+
+        _ = try await session.write { try await $0.credits.grant(20, reason: "welcome credits", idempotencyKey: "welcome") }
+        let bobSession = try await store.session(for: bob.id)
+        let firstRun = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
+        let retried = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
+        step("Bob started a run for 8 ECU (retried with the same key: same run \(retried.id == firstRun.id)); balance \(try await session.read { try await $0.credits.balance() }.value)")
+        do {
+            _ = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 50, idempotencyKey: "req-2") }
+        } catch let error as TenantError {
+            step("A 50 ECU run is refused and writes nothing: \(error)")
+        }
+
+        let beta = try await session.createOrganization(named: "Beta \(run)")
+        let betaCatalog = try await session.read { try await $0.catalog.page() }
+        step("Ada switched to Beta: its catalog shows \(betaCatalog.value.items.count) items (public only), balance \(try await session.read { try await $0.credits.balance() }.value)")
+
+        // A read in flight during a switch is cancelled on the server and re-issued for the new org.
+        let slowRead = Task {
+            try await session.read { org in
+                try await org.scope.fetchOne("SELECT name FROM organizations, pg_sleep(0.5)", as: String.self)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        try await session.switch(to: acme)
+        let reissued = try await slowRead.value
+        step("Switched back to Acme mid-read: the read was re-issued and answered \"\(reissued.value)\" (org \(reissued.orgID == acme ? "Acme" : "Beta"))")
+        _ = beta
+
+        let key = try await session.write { try await $0.apiKeys.create(name: "deploy bot") }.value
+        let bot = try await store.session(apiKey: key.secret)
+        _ = try await bot.write { try await $0.runs.start(itemID: item.id, cost: 2, idempotencyKey: "bot-1") }
+        let switchRefused: String
+        do {
+            try await bot.switch(to: beta)
+            switchRefused = "no"
+        } catch {
+            switchRefused = "\(error)"
+        }
+        step("The API key \(key.key.prefix)… started a run; switching orgs with it: \(switchRefused)")
+
+        let audit = try await session.read { try await $0.audit.list(limit: 20) }.value
+        step("Acme's audit log, newest first:")
+        for entry in audit {
+            let actor = entry.actorAPIKeyID != nil ? "api key" : entry.actorUserID == ada.id ? "ada" : "bob"
+            print("      #\(entry.seq) \(entry.action) by \(actor)")
+        }
+        step("Hash chain: \(try await session.read { try await $0.audit.verifyChain() }.value)")
+    }
+
+    private func step(_ text: String) { print("  • " + text) }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// An API key as listed: its visible prefix, never the secret.
+public struct APIKey: Codable, Sendable, Equatable {
+    public let id: UUID
+    public let name: String
+    public let prefix: String
+    public let createdBy: UUID?
+    public let createdAt: Date
+    public let lastUsedAt: Date?
+    public let revokedAt: Date?
+}
+
+/// A key just created, with the full secret: shown once, stored only as a SHA-256 hash.
+public struct IssuedAPIKey: Sendable {
+    public let key: APIKey
+    public let secret: String
+}
+
+/// The organization's API keys (admins only). A key acts in its organization with the member role.
+///
+/// Key format: `tk_<8 hex>_<43 base64url>`. The first part is the visible prefix that finds the
+/// key's candidates; the whole string is hashed and compared in constant time
+/// (``TenantStore/authenticate(apiKey:)``).
+public struct APIKeyRepository: Sendable {
+    let scope: OrgScope
+
+    public func create(name: String) async throws -> IssuedAPIKey {
+        let name = try validatedName(name, "a key name")
+        let prefix = "tk_" + String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
+        let secret = Secret.generate(prefix: prefix)
+        let key = try await scope.transaction { tx in
+            try await tx.require(.admin, to: "creating API keys")
+            let k = APIKeysTable.table
+            let key = try await tx.fetchOne(
+                Insert.into(k).values(k.name.set(name), k.prefix.set(prefix), k.keyHash.set(Secret.hash(secret)))
+                    .returning(Self.columns(k)),
+                as: APIKey.self)
+            try await tx.audit("api_key.created", target: key.id.uuidString.lowercased(), details: ["name": name, "prefix": prefix])
+            return key
+        }
+        return IssuedAPIKey(key: key, secret: secret)
+    }
+
+    /// Every key of the organization, newest first (admins only).
+    public func list() async throws -> [APIKey] {
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "listing API keys")
+            let k = APIKeysTable.table
+            return try await tx.fetchAll(Select.from(k).columns(Self.columns(k)).orderBy(k.createdAt.desc, k.id.asc), as: APIKey.self)
+        }
+    }
+
+    /// Revokes a key (admins only); it stops authenticating at once.
+    public func revoke(_ id: UUID) async throws {
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "revoking API keys")
+            let k = APIKeysTable.table
+            let changed = try await tx.execute(
+                Update.table(k).set(k.revokedAt.set(now(as: Date?.self))).where(k.id == id && k.revokedAt.isNull))
+            guard changed == 1 else { throw TenantError.notFound("active API key \(id)") }
+            try await tx.audit("api_key.revoked", target: id.uuidString.lowercased())
+        }
+    }
+
+    static func columns(_ k: APIKeysTable) -> [any Selectable] {
+        [k.id, k.name, k.prefix, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt]
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// One posting of the ECU ledger: positive amounts are grants, negative ones debits.
+public struct LedgerEntry: Codable, Sendable, Equatable {
+    public let id: UUID
+    public let amount: Int64
+    public let reason: String
+    public let idempotencyKey: String
+    public let balanceAfter: Int64
+    public let runID: UUID?
+    public let createdAt: Date
+}
+
+/// The active organization's ECU credits. Every change is a ledger row; the database applies it to
+/// the balance under a row lock, refuses overdrafts and ignores a repeated idempotency key, so
+/// concurrent debits never lose an update or go below zero.
+public struct CreditRepository: Sendable {
+    let scope: OrgScope
+
+    /// The largest single grant or debit, so no sum can overflow.
+    public static let maximumAmount: Int64 = 1_000_000_000_000
+
+    public func balance() async throws -> Int64 {
+        let a = CreditAccountsTable.table
+        return try await scope.fetchOptional(Select.from(a).columns(a.balance), as: Int64.self) ?? 0
+    }
+
+    /// Adds credits (admins only). Repeating an idempotency key returns the first grant.
+    public func grant(_ amount: Int64, reason: String, idempotencyKey: String) async throws -> LedgerEntry {
+        try Self.requirePositive(amount)
+        return try await post(amount, reason: reason, idempotencyKey: idempotencyKey, required: .admin, action: "credits.granted")
+    }
+
+    /// Takes credits (members and admins). The same idempotency key twice debits once and returns the
+    /// first result; a balance too low throws ``TenantError/insufficientCredits(balance:requested:)``
+    /// and writes nothing.
+    public func debit(_ amount: Int64, reason: String, idempotencyKey: String) async throws -> LedgerEntry {
+        try Self.requirePositive(amount)
+        return try await post(-amount, reason: reason, idempotencyKey: idempotencyKey, required: .member, action: "credits.debited")
+    }
+
+    /// Ledger entries, newest first, `limit` at a time; pass the last entry to continue.
+    public func history(after last: LedgerEntry? = nil, limit: Int = 50) async throws -> [LedgerEntry] {
+        guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 entries") }
+        let l = CreditLedgerTable.table
+        let select = Select.from(l).columns(Self.columns(l))
+            .keysetPage(by: l.createdAt, l.id, after: last.map { ($0.createdAt, $0.id) }, descending: true, limit: limit)
+        return try await scope.fetchAll(select, as: LedgerEntry.self)
+    }
+
+    /// The entry posted under `idempotencyKey`, if any.
+    public func entry(idempotencyKey: String) async throws -> LedgerEntry? {
+        let l = CreditLedgerTable.table
+        return try await scope.fetchOptional(Select.from(l).columns(Self.columns(l)).where(l.idempotencyKey == idempotencyKey), as: LedgerEntry.self)
+    }
+
+    private func post(_ amount: Int64, reason: String, idempotencyKey: String, required: Role, action: String) async throws -> LedgerEntry {
+        try Self.validate(amount: amount, reason: reason, idempotencyKey: idempotencyKey)
+        do {
+            let posted = try await scope.transaction { tx -> LedgerEntry? in
+                try await tx.require(required, to: amount > 0 ? "granting credits" : "spending credits")
+                guard let entry = try await tx.insertLedger(amount, reason: reason, idempotencyKey: idempotencyKey, runID: nil) else {
+                    return nil
+                }
+                try await tx.audit(action, target: entry.id.uuidString.lowercased(),
+                                   details: ["amount": "\(amount)", "idempotency_key": idempotencyKey])
+                return entry
+            }
+            if let posted { return posted }
+        } catch let error as PostgresError where error.constraint == "ecu_accounts_balance_check" {
+            throw TenantError.insufficientCredits(balance: try await balance(), requested: -amount)
+        }
+        // The key was used before: that first posting is the answer.
+        guard let first = try await entry(idempotencyKey: idempotencyKey) else {
+            throw TenantError.notFound("ledger entry for idempotency key")
+        }
+        return first
+    }
+
+    static func requirePositive(_ amount: Int64) throws {
+        guard amount > 0, amount <= maximumAmount else {
+            throw TenantError.invalidInput("an amount must be between 1 and \(maximumAmount) ECU")
+        }
+    }
+
+    static func validate(amount: Int64, reason: String, idempotencyKey: String) throws {
+        guard amount != 0, amount.magnitude <= maximumAmount.magnitude else {
+            throw TenantError.invalidInput("an amount must be between 1 and \(maximumAmount) ECU")
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 200 else {
+            throw TenantError.invalidInput("a reason must have 1 to 200 characters")
+        }
+        guard (1...200).contains(idempotencyKey.count) else {
+            throw TenantError.invalidInput("an idempotency key must have 1 to 200 characters")
+        }
+    }
+
+    static func columns(_ l: CreditLedgerTable) -> [any Selectable] {
+        [l.id, l.amount, l.reason, l.idempotencyKey, l.balanceAfter, l.runID, l.createdAt]
+    }
+}
+
+extension ScopedTransaction {
+    /// Inserts a ledger row; nil when the idempotency key was already used (the trigger skips it).
+    func insertLedger(_ amount: Int64, reason: String, idempotencyKey: String, runID: UUID?) async throws -> LedgerEntry? {
+        let l = CreditLedgerTable.table
+        return try await fetchOptional(
+            Insert.into(l).values(l.amount.set(amount), l.reason.set(reason), l.idempotencyKey.set(idempotencyKey), l.runID.set(runID))
+                .returning(CreditRepository.columns(l)),
+            as: LedgerEntry.self)
+    }
+}

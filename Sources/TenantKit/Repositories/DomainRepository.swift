@@ -1,0 +1,101 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// An email domain of the organization, for auto-join.
+public struct EmailDomain: Codable, Sendable, Equatable {
+    public let domain: String
+    public let enabled: Bool
+    public let defaultRole: Role
+    public let verifiedAt: Date?
+}
+
+/// Email-domain auto-join (admins only). A domain is first registered, then verified (proof of
+/// ownership, e.g. a DNS record, is the application's job; ``markVerified(_:)`` records it, and a
+/// domain can be verified by one organization only), then enabled with a default role. Users with
+/// a verified email in an enabled domain join at sign-in (``TenantStore/signIn(userID:)``).
+public struct DomainRepository: Sendable {
+    let scope: OrgScope
+
+    public func list() async throws -> [EmailDomain] {
+        let d = OrgEmailDomainsTable.table
+        return try await scope.fetchAll(
+            Select.from(d).columns(d.domain, d.enabled, d.defaultRole, d.verifiedAt).orderBy(d.domain.asc),
+            as: EmailDomain.self)
+    }
+
+    /// Registers a domain (not yet verified or enabled).
+    public func register(_ domain: String, defaultRole: Role = .member) async throws {
+        let domain = try validatedDomain(domain)
+        guard defaultRole != .admin else { throw TenantError.invalidInput("auto-join cannot grant the admin role") }
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "managing email domains")
+            let d = OrgEmailDomainsTable.table
+            try await mappingDuplicate("org_email_domains_pkey", as: "domain \(domain)") {
+                try await tx.execute(Insert.into(d).values(d.domain.set(domain), d.defaultRole.set(defaultRole.rawValue)))
+            }
+            try await tx.audit("domain.registered", target: domain, details: ["default_role": defaultRole.rawValue])
+        }
+    }
+
+    /// Records that the organization proved it owns the domain.
+    public func markVerified(_ domain: String) async throws {
+        let domain = try validatedDomain(domain)
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "managing email domains")
+            do {
+                try await tx.execute("SELECT tenantkit_verify_org_domain(\(domain))")
+            } catch let error as PostgresError where error.code == SQLState("TK005") {
+                throw TenantError.alreadyExists("a verified claim on \(domain) (held by another organization)")
+            } catch let error as PostgresError where error.code == SQLState("P0002") {
+                throw TenantError.notFound("domain \(domain)")
+            }
+            try await tx.audit("domain.verified", target: domain)
+        }
+    }
+
+    /// Turns auto-join on or off for a verified domain, with the role new members get.
+    public func setAutoJoin(_ domain: String, enabled: Bool, defaultRole: Role = .member) async throws {
+        let domain = try validatedDomain(domain)
+        guard defaultRole != .admin else { throw TenantError.invalidInput("auto-join cannot grant the admin role") }
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "managing email domains")
+            let d = OrgEmailDomainsTable.table
+            let changed: Int
+            do {
+                changed = try await tx.execute(
+                    Update.table(d).set(d.enabled.set(enabled), d.defaultRole.set(defaultRole.rawValue)).where(d.domain == domain))
+            } catch let error as PostgresError where error.constraint == "org_email_domains_enabled_requires_verified" {
+                throw TenantError.invalidInput("domain \(domain) must be verified before auto-join is enabled")
+            }
+            guard changed == 1 else { throw TenantError.notFound("domain \(domain)") }
+            try await tx.audit(enabled ? "domain.auto_join_enabled" : "domain.auto_join_disabled", target: domain,
+                               details: ["default_role": defaultRole.rawValue])
+        }
+    }
+
+    /// Removes a domain.
+    public func remove(_ domain: String) async throws {
+        let domain = try validatedDomain(domain)
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "managing email domains")
+            let d = OrgEmailDomainsTable.table
+            guard try await tx.execute(Delete.from(d).where(d.domain == domain)) == 1 else {
+                throw TenantError.notFound("domain \(domain)")
+            }
+            try await tx.audit("domain.removed", target: domain)
+        }
+    }
+}
+
+/// A lowercased DNS name with at least one dot.
+func validatedDomain(_ domain: String) throws -> String {
+    let lowered = domain.trimmingCharacters(in: .whitespaces).lowercased()
+    let labels = lowered.split(separator: ".", omittingEmptySubsequences: false)
+    let valid = lowered.count <= 253 && labels.count >= 2 && labels.allSatisfy { label in
+        !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+            && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+    guard valid else { throw TenantError.invalidInput("\"\(domain.prefix(64))\" is not a domain name") }
+    return lowered
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Postgres
+import TenantSQL
+
+/// An invitation as admins see it (never the token).
+public struct Invitation: Codable, Sendable, Equatable {
+    public let id: UUID
+    public let email: String
+    public let role: Role
+    public let invitedBy: UUID?
+    public let createdAt: Date
+    public let expiresAt: Date
+    public let acceptedAt: Date?
+    public let revokedAt: Date?
+}
+
+/// An invitation just made, with its token: shown once, stored only as a hash.
+public struct IssuedInvitation: Sendable {
+    public let invitation: Invitation
+    /// Goes into the email link; ``TenantStore/acceptInvitation(token:userID:)`` redeems it.
+    public let token: String
+}
+
+/// Email invitations (admins only). A token is single-use, expires (7 days by default), can be
+/// revoked, and is accepted only by a user whose email matches, case-insensitively.
+public struct InvitationRepository: Sendable {
+    let scope: OrgScope
+
+    public func invite(email: String, role: Role, validFor lifetime: Duration = .seconds(7 * 24 * 3600)) async throws -> IssuedInvitation {
+        let email = try validatedEmail(email)
+        let seconds = Double(lifetime.components.seconds)
+        guard seconds > 0 else { throw TenantError.invalidInput("an invitation must be valid for a positive time") }
+        let token = Secret.generate(prefix: "tki")
+        let invitedBy: UUID? = if case .user(let id) = scope.actor { id } else { nil }
+        let invitation = try await scope.transaction { tx in
+            try await tx.require(.admin, to: "inviting people")
+            let i = InvitationsTable.table
+            let created = try await tx.fetchOne(
+                Insert.into(i).values(
+                    i.email.set(email), i.role.set(role.rawValue), i.tokenHash.set(Secret.hash(token)),
+                    i.invitedBy.set(invitedBy), i.expiresAt.set(Date().addingTimeInterval(seconds)))
+                .returning(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt),
+                as: Invitation.self)
+            try await tx.audit("invitation.created", target: created.id.uuidString.lowercased(),
+                               details: ["email": email, "role": role.rawValue])
+            return created
+        }
+        return IssuedInvitation(invitation: invitation, token: token)
+    }
+
+    /// Invitations not yet accepted or revoked, newest first (admins only).
+    public func pending() async throws -> [Invitation] {
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "listing invitations")
+            let i = InvitationsTable.table
+            return try await tx.fetchAll(
+                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                    .where(i.acceptedAt.isNull && i.revokedAt.isNull)
+                    .orderBy(i.createdAt.desc),
+                as: Invitation.self)
+        }
+    }
+
+    /// Revokes a pending invitation (admins only).
+    public func revoke(_ id: UUID) async throws {
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "revoking invitations")
+            let i = InvitationsTable.table
+            let changed = try await tx.execute(
+                Update.table(i).set(i.revokedAt.set(now(as: Date?.self)))
+                    .where(i.id == id && i.acceptedAt.isNull && i.revokedAt.isNull))
+            guard changed == 1 else { throw TenantError.notFound("pending invitation \(id)") }
+            try await tx.audit("invitation.revoked", target: id.uuidString.lowercased())
+        }
+    }
+}
+
+/// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254 characters.
+func validatedEmail(_ email: String) throws -> String {
+    let trimmed = email.trimmingCharacters(in: .whitespaces).lowercased()
+    let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
+    guard trimmed.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+          !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+          !trimmed.contains(where: { $0.isWhitespace || $0.isNewline || $0 == "\u{0}" })
+    else { throw TenantError.invalidInput("\"\(email.prefix(64))\" is not an email address") }
+    return trimmed
+}

@@ -1,1 +1,0 @@
-// TenantKit: repositories and OrgSession.

@@ -1,0 +1,60 @@
+import Foundation
+import Postgres
+import TenantKit
+import TenantKitTesting
+import Testing
+
+/// A migrated database, a store connected as the application role, and a superuser connection
+/// for checks the application role cannot make.
+struct World {
+    let store: TenantStore
+    let admin: PostgresConnection
+
+    /// A user with a session and a fresh organization they are the admin of.
+    func founder(_ email: String, org name: String) async throws -> (user: User, session: OrgSession, orgID: UUID) {
+        let user = try await store.createUser(email: email, emailVerified: true)
+        let session = try await store.session(for: user.id)
+        let orgID = try await session.createOrganization(named: name)
+        return (user, session, orgID)
+    }
+
+    /// Rows of `table` in `orgID`, counted as superuser (RLS does not apply).
+    func count(_ table: String, org orgID: UUID) async throws -> Int {
+        try await admin.fetchOne("SELECT count(*) FROM \(identifier: table) WHERE org_id = \(orgID)", as: Int.self)
+    }
+}
+
+func withWorld<T>(_ body: (World) async throws -> T) async throws -> T {
+    try await TestDatabase.with(template: .migrated) { db in
+        let pool = db.makePool(user: "tenantkit_app", maxConnections: 6)
+        let admin = try await db.connect()
+        do {
+            let result = try await body(World(store: TenantStore(pool: pool), admin: admin))
+            await admin.close()
+            await pool.close()
+            return result
+        } catch {
+            await admin.close()
+            await pool.close()
+            throw error
+        }
+    }
+}
+
+/// The TenantError `body` throws; records an issue when it throws nothing or something else.
+func tenantError<T>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> TenantError? {
+    do {
+        _ = try await body()
+        Issue.record("expected a TenantError, nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as TenantError {
+        return error
+    } catch {
+        Issue.record("expected a TenantError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
+
+/// Whether `body` returned without throwing.
+func succeeded(_ body: () async throws -> Void) async -> Bool {
+    do { try await body(); return true } catch { return false }
+}

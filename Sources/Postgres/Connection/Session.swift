@@ -24,9 +24,9 @@ final class Session: @unchecked Sendable {
         self.configuration = configuration
         self.statements = StatementCache(capacity: cacheCapacity)
         self.noticeSink = NoticeSink(logger: logger)
-        PQsetNoticeProcessor(pg, { context, message in
-            guard let context, let message else { return }
-            Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().receive(String(cString: message))
+        PQsetNoticeReceiver(pg, { context, result in
+            guard let context, let result else { return }
+            Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().receive(result)
         }, Unmanaged.passUnretained(noticeSink).toOpaque())
     }
 
@@ -227,6 +227,10 @@ final class Session: @unchecked Sendable {
             }
             // Drop anything unsolicited (there should be nothing but notices).
             while PQisBusy(pg) == 0, let result = PQgetResult(pg) { PQclear(result) }
+            if noticeSink.sawFatal {  // the server is closing this connection
+                isBroken = true
+                return false
+            }
         }
         return PQstatus(pg) == CONNECTION_OK
     }
@@ -275,11 +279,17 @@ final class Session: @unchecked Sendable {
     }
 }
 
-/// Routes server notices (`NOTICE: ...`) to the logger instead of libpq's default of stderr.
+/// Routes server notices (`NOTICE: ...`) to the logger instead of libpq's default of stderr, and
+/// remembers a FATAL message that arrived while idle (a terminated backend says so before it closes).
+/// Used only on the connection's queue.
 private final class NoticeSink: @unchecked Sendable {
     let logger: Logger
+    private(set) var sawFatal = false
     init(logger: Logger) { self.logger = logger }
-    func receive(_ message: String) {
+    func receive(_ result: OpaquePointer) {
+        let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) } ?? ""
+        if severity == "FATAL" || severity == "PANIC" { sawFatal = true }
+        let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? ""
         logger.debug("server notice", metadata: ["notice": "\(message.trimmingCharacters(in: .whitespacesAndNewlines))"])
     }
 }

@@ -86,12 +86,14 @@ public struct TenantStore: Sendable {
         }
     }
 
-    /// Redeems an invitation token for the signed-in user; returns the organization joined.
+    /// Redeems an invitation token for the signed-in user; returns the organization joined. The
+    /// membership and its audit entry are written in one transaction.
     public func acceptInvitation(token: String, userID: UUID) async throws -> Membership {
-        struct Accepted: Decodable { let orgID: UUID; let role: Role }
-        let accepted: Accepted
+        let orgID: UUID
         do {
-            accepted = try await pool.fetchOne("SELECT org_id, role FROM tenantkit_accept_invitation(\(userID), \(token))", as: Accepted.self)
+            orgID = try await joining(userID, via: "invitation") { tx in
+                try await tx.fetchAll("SELECT org_id, role FROM tenantkit_accept_invitation(\(userID), \(token))", as: Joined.self)
+            }[0]
         } catch let error as PostgresError {
             switch error.code.code {
             case "TK001": throw TenantError.invitationRejected(.unknownToken)
@@ -102,8 +104,8 @@ public struct TenantStore: Sendable {
             default: throw error
             }
         }
-        guard let membership = try await organizations(of: userID).first(where: { $0.orgID == accepted.orgID }) else {
-            throw TenantError.notAMember(orgID: accepted.orgID)
+        guard let membership = try await organizations(of: userID).first(where: { $0.orgID == orgID }) else {
+            throw TenantError.notAMember(orgID: orgID)
         }
         return membership
     }
@@ -112,8 +114,26 @@ public struct TenantStore: Sendable {
     /// enabled their (verified) email's domain and that they are not in yet. Returns those joined.
     @discardableResult
     public func signIn(userID: UUID) async throws -> [UUID] {
-        struct Joined: Decodable { let orgID: UUID }
-        return try await pool.fetchAll("SELECT org_id FROM tenantkit_join_by_email_domain(\(userID))", as: Joined.self).map(\.orgID)
+        try await joining(userID, via: "email domain") { tx in
+            try await tx.fetchAll("SELECT org_id, role FROM tenantkit_join_by_email_domain(\(userID))", as: Joined.self)
+        }
+    }
+
+    private struct Joined: Decodable, Sendable { let orgID: UUID; let role: Role }
+
+    /// Runs a pre-tenant join and writes a `member.joined` audit entry in each organization joined,
+    /// in the same transaction.
+    private func joining(_ userID: UUID, via route: String, _ join: @escaping @Sendable (PostgresConnection) async throws -> [Joined]) async throws -> [UUID] {
+        try await pool.withTransaction { tx in
+            let joined = try await join(tx)
+            for membership in joined {
+                let scope = OrgScope(orgID: membership.orgID, actor: .user(userID), on: tx)
+                let entry = AuditRepository.entry("member.joined", target: userID.uuidString.lowercased(),
+                                                  details: ["via": route, "role": membership.role.rawValue])
+                _ = try await tx.pipeline([scope.contextStatement, try scope.render(entry)])
+            }
+            return joined.map(\.orgID)
+        }
     }
 
     // MARK: Sessions

@@ -58,22 +58,34 @@ struct DemoCommand: AsyncParsableCommand {
         defer { Task { await pool.close() } }
         let store = TenantStore(pool: pool)
 
-        let ada = try await store.createUser(email: "ada-\(run)@acme.test", displayName: "Ada", emailVerified: true)
-        let bob = try await store.createUser(email: "bob-\(run)@example.test", displayName: "Bob")
+        // Two users, three organizations: Ada is in all three, Bob in two.
+        let ada = try await store.createUser(email: "ada@acme-\(run).test", displayName: "Ada", emailVerified: true)
+        let bob = try await store.createUser(email: "bob@acme-\(run).test", displayName: "Bob", emailVerified: true)
         let session = try await store.session(for: ada.id)
         let acme = try await session.createOrganization(named: "Acme \(run)")
-        step("Ada created Acme and is its admin: \(try await session.read { try await $0.members.myRole() }.value)")
+        step("Ada created Acme and is its \(try await session.read { try await $0.members.myRole() }.value)")
+
+        let domain = "acme-\(run).test"
+        try await session.write { org in
+            try await org.domains.register(domain, defaultRole: .member)
+            try await org.domains.markVerified(domain)
+            try await org.domains.setAutoJoin(domain, enabled: true, defaultRole: .member)
+        }
+        let autoJoined = try await store.signIn(userID: bob.id)
+        step("Acme verified \(domain) for auto-join; Bob signed in and joined \(autoJoined == [acme] ? "Acme" : "nothing") as a member")
+
+        let bobSession = try await store.session(for: bob.id)
+        let lab = try await bobSession.createOrganization(named: "Bob's Lab \(run)")
+        let invitation = try await bobSession.write { try await $0.invitations.invite(email: ada.email.uppercased(), role: .viewer) }.value
+        let joined = try await store.acceptInvitation(token: invitation.token, userID: ada.id)
+        step("Bob created his Lab and invited Ada by email; she accepted and joined \(joined.name) as a \(joined.role)")
+        try await bobSession.switch(to: acme)
 
         let item = try await session.write { try await $0.catalog.create(kind: "model", slug: "acme-private", name: "Acme private model") }.value
         let catalog = try await session.read { try await $0.catalog.page() }
-        step("Acme's catalog (public + private): \(catalog.value.items.map(\.name).joined(separator: ", "))")
-
-        let invitation = try await session.write { try await $0.invitations.invite(email: bob.email, role: .member) }.value
-        let joined = try await store.acceptInvitation(token: invitation.token, userID: bob.id)
-        step("Bob accepted an invitation and joined \(joined.name) as \(joined.role)")
+        step("Acme's catalog (public + its own): \(catalog.value.items.map(\.name).joined(separator: ", "))")
 
         _ = try await session.write { try await $0.credits.grant(20, reason: "welcome credits", idempotencyKey: "welcome") }
-        let bobSession = try await store.session(for: bob.id)
         let firstRun = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
         let retried = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
         step("Bob started a run for 8 ECU (retried with the same key: same run \(retried.id == firstRun.id)); balance \(try await session.read { try await $0.credits.balance() }.value)")
@@ -85,6 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let beta = try await session.createOrganization(named: "Beta \(run)")
         let betaCatalog = try await session.read { try await $0.catalog.page() }
+        step("Ada's orgs: \(try await session.organizations().map { "\($0.name) (\($0.role))" }.joined(separator: ", "))")
         step("Ada switched to Beta: its catalog shows \(betaCatalog.value.items.count) items (public only), balance \(try await session.read { try await $0.credits.balance() }.value)")
 
         // A read in flight during a switch is cancelled on the server and re-issued for the new org.
@@ -97,7 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await session.switch(to: acme)
         let reissued = try await slowRead.value
         step("Switched back to Acme mid-read: the read was re-issued and answered \"\(reissued.value)\" (org \(reissued.orgID == acme ? "Acme" : "Beta"))")
-        _ = beta
+        _ = (beta, lab)
 
         let key = try await session.write { try await $0.apiKeys.create(name: "deploy bot") }.value
         let bot = try await store.session(apiKey: key.secret)

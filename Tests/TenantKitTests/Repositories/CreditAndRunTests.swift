@@ -32,16 +32,34 @@ import Testing
 
     @Test func concurrentDebitsNeitherLoseUpdatesNorGoNegative() async throws {
         try await withWorld { w in
-            let (_, s, _) = try await w.founder("a@a.test", org: "Acme")
-            _ = try await s.write { try await $0.credits.grant(100, reason: "budget", idempotencyKey: "grant") }
-            let results = await withTaskGroup(of: Bool.self) { group in
-                for i in 0..<25 {
-                    group.addTask { await succeeded { _ = try await s.write { try await $0.credits.debit(10, reason: "job", idempotencyKey: "job-\(i)") } } }
+            let (_, s, acme) = try await w.founder("a@a.test", org: "Acme")
+            _ = try await s.write { try await $0.credits.grant(1000, reason: "budget", idempotencyKey: "grant") }
+            // 200 debits of 3 all fit; then 40 more of 10 race for the remaining 400 (exactly 40 fit)
+            // while 20 of the first 200 are replayed with their keys.
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<200 {
+                    group.addTask { await succeeded { _ = try await s.write { try await $0.credits.debit(3, reason: "job", idempotencyKey: "job-\(i)") } } }
                 }
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
-            #expect(results.filter { $0 }.count == 10)
+            #expect(outcomes.allSatisfy { $0 })
+            #expect(try await s.read { try await $0.credits.balance() }.value == 400)
+            let racing = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<60 {
+                    group.addTask { await succeeded { _ = try await s.write { try await $0.credits.debit(10, reason: "big", idempotencyKey: "big-\(i)") } } }
+                }
+                for i in 0..<20 {
+                    group.addTask { await succeeded { _ = try await s.write { try await $0.credits.debit(3, reason: "job", idempotencyKey: "job-\(i)") } } }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(racing.filter { $0 }.count == 40 + 20)
             #expect(try await s.read { try await $0.credits.balance() }.value == 0)
+            #expect(try await w.count("ecu_ledger", org: acme) == 1 + 200 + 40)
+            let sum = try await w.admin.fetchOne("SELECT sum(amount)::int8 FROM ecu_ledger WHERE org_id = \(acme)", as: Int64.self)
+            #expect(sum == 0)
+            // Every posting wrote its audit entry; concurrent appends kept one unbroken chain.
+            #expect(try await s.read { try await $0.audit.verifyChain() }.value == .intact(entries: 1 + 1 + 200 + 40))
         }
     }
 }

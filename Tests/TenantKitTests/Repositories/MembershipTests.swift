@@ -19,6 +19,9 @@ import Testing
             #expect(await tenantError { try await w.store.acceptInvitation(token: issued.token, userID: bob.id) }
                 == .invitationRejected(.alreadyUsed))
             #expect(try await admin.read { try await $0.invitations.pending() }.value.isEmpty)
+            let joinedEntry = try await admin.read { try await $0.audit.list(AuditFilter(action: "member.joined")) }.value
+            #expect(joinedEntry.map(\.actorUserID) == [bob.id])
+            #expect(joinedEntry.first?.details == ["via": "invitation", "role": "member"])
         }
     }
 
@@ -112,6 +115,8 @@ import Testing
             #expect(try await w.store.signIn(userID: unverified.id) == [acme])
             #expect(try await w.store.signIn(userID: unverified.id).isEmpty)  // already in
             #expect(try await w.store.organizations(of: unverified.id).map(\.role) == [.viewer])
+            let joinedEntry = try await admin.read { try await $0.audit.list(AuditFilter(action: "member.joined")) }.value
+            #expect(joinedEntry.first?.details == ["via": "email domain", "role": "viewer"])
 
             let outsider = try await w.store.createUser(email: "x@other.test", emailVerified: true)
             #expect(try await w.store.signIn(userID: outsider.id).isEmpty)

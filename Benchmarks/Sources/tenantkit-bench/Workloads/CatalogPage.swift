@@ -1,0 +1,168 @@
+import BenchLibPQ
+import Foundation
+import Postgres
+import TenantKit
+import TenantSQL
+
+/// One catalog row of a page.
+struct CatalogRow: Decodable, Sendable {
+    let id: UUID
+    let kind: String
+    let slug: String
+    let name: String
+    let createdAt: Date
+}
+
+/// The page query: public plus the org's private items after a slug cursor, 50 at a time.
+func catalogPageStatement(after cursor: String) -> Select {
+    let items = CatalogItemsTable.table
+    return Select.from(items)
+        .columns(items.id, items.kind, items.slug, items.name, items.createdAt)
+        .where(items.slug > cursor)
+        .orderBy(items.slug)
+        .limit(50)
+}
+
+/// Page requests: a random org and a random slug cursor each, fixed by the seed.
+struct PageKeys: Sendable {
+    let orgs: [UUID]
+    let cursors: [String]
+    init(orgCount: Int, count: Int = 10_000, seed: UInt64 = 11) {
+        var random = SeededRandom(seed: seed)
+        var orgs: [UUID] = [], cursors: [String] = []
+        for _ in 0..<count {
+            orgs.append(BenchIDs.org(Int.random(in: 1...orgCount, using: &random)))
+            // Slugs start with 8 hex digits; stop short of the end so most pages are full.
+            let start = UInt32.random(in: 0..<0xF000_0000, using: &random)
+            let hex = String(start, radix: 16)
+            cursors.append(String(repeating: "0", count: 8 - hex.count) + hex)
+        }
+        self.orgs = orgs
+        self.cursors = cursors
+    }
+}
+
+/// Workload 3: a catalog page (public + private, keyset, 50 rows), RLS on vs off, many vs few orgs.
+struct CatalogPageWorkload: Workload {
+    let number = 3
+    let title = "Catalog page: public + private items, keyset, 50 rows"
+    let defaultOpsPerRound = 2_000
+    static let scopedLarge = "TenantKit OrgScope, RLS on, large"
+    static let unscopedLarge = "TenantKit unscoped, RLS off, large"
+    static let scopedSmall = "TenantKit OrgScope, RLS on, small"
+    static let rawLarge = "raw libpq (unscoped), large"
+
+    var targets: [Target] {
+        [Target(label: "RLS on within 10% of RLS off", contender: Self.scopedLarge, baseline: Self.unscopedLarge, minRatio: 1 / 1.1),
+         Target(label: "many orgs within 20% of few orgs", contender: Self.scopedLarge, baseline: Self.scopedSmall, minRatio: 1 / 1.2)]
+    }
+
+    func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
+        let large = try await env.large()
+        let small = try await env.small()
+        return [
+            try await TenantKitCatalogPage(name: Self.scopedLarge, scoped: true, db: large),
+            try await TenantKitCatalogPage(name: Self.unscopedLarge, scoped: false, db: large),
+            try await TenantKitCatalogPage(name: Self.scopedSmall, scoped: true, db: small),
+            try await RawCatalogPage(name: Self.rawLarge, db: large),
+        ]
+    }
+
+    func extras(_ env: BenchEnvironment) async throws -> [String: Double] {
+        var extras: [String: Double] = [:]
+        for db in [try await env.large(), try await env.small()] {
+            extras["\(db.name) orgs"] = Double(db.orgs)
+            extras["\(db.name) catalog items"] = Double(db.orgs * db.itemsPerOrg + db.publicItems)
+        }
+        return extras
+    }
+}
+
+final class TenantKitCatalogPage: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = true
+    let note: String?
+    private let scoped: Bool
+    private let connection: PostgresConnection
+    private let keys: PageKeys
+    private var offset = 0
+
+    init(name: String, scoped: Bool, db: BenchDatabase) async throws {
+        self.name = name
+        self.scoped = scoped
+        keys = PageKeys(orgCount: db.orgs)
+        connection = try await PostgresConnection.connect(scoped ? db.app : db.bypass)
+        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: connection).render(catalogPageStatement(after: "0")).sql
+        note = "\(db.name) (\(db.orgs) orgs, \(db.orgs * db.itemsPerOrg + db.publicItems) items), as \(scoped ? appRole : bypassRole): \(sql)"
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        return try await RoundSample.sequential(ops: ops) { i in
+            let k = (start + i) % keys.orgs.count
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: connection)
+            let page: [CatalogRow]
+            if scoped {
+                page = try await scope.fetchAll(catalogPageStatement(after: keys.cursors[k]), as: CatalogRow.self)
+            } else {
+                page = try await connection.fetchAll(try scope.render(catalogPageStatement(after: keys.cursors[k])), as: CatalogRow.self)
+            }
+            if page.isEmpty { throw BenchError("empty catalog page") }
+        }
+    }
+
+    func tearDown() async { await connection.close() }
+}
+
+final class RawCatalogPage: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = false
+    let note: String?
+    private let connection: RawConnection
+    private let keys: PageKeys
+    private var offset = 0
+
+    init(name: String, db: BenchDatabase) async throws {
+        self.name = name
+        keys = PageKeys(orgCount: db.orgs)
+        connection = try RawConnection(db.bypass.parameters)
+        // The same text the builder renders (binds: org id, cursor, limit).
+        let pg = try await PostgresConnection.connect(db.bypass)
+        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: pg).render(catalogPageStatement(after: "0")).sql
+        await pg.close()
+        try connection.prepare("page", sql)
+        note = "PQexecPrepared of the rendered SQL as \(bypassRole), binary"
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        let keys = self.keys, connection = self.connection
+        return try await RoundSample.sequentialBlocking(ops: ops) { i in
+            let k = (start + i) % keys.orgs.count
+            var cursor = keys.cursors[k]
+            var limit = Int64(50).bigEndian
+            try withUUIDBytes(keys.orgs[k]) { org in
+                try cursor.withUTF8 { cursorBytes in
+                    try withUnsafeBytes(of: &limit) { limitBytes in
+                        try connection.execPrepared("page", [org, UnsafeRawBufferPointer(cursorBytes), limitBytes]) { result in
+                            var page: [CatalogRow] = []
+                            let n = PQntuples(result)
+                            page.reserveCapacity(Int(n))
+                            for row in 0..<n {
+                                page.append(CatalogRow(
+                                    id: RawDecode.uuid(RawDecode.cell(result, row, 0)!), kind: RawDecode.text(RawDecode.cell(result, row, 1)!),
+                                    slug: RawDecode.text(RawDecode.cell(result, row, 2)!), name: RawDecode.text(RawDecode.cell(result, row, 3)!),
+                                    createdAt: RawDecode.date(RawDecode.cell(result, row, 4)!)))
+                            }
+                            if page.isEmpty { throw BenchError("empty catalog page") }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func tearDown() async {}
+}

@@ -1,0 +1,300 @@
+import BenchLibPQ
+import Foundation
+import Postgres
+import TenantKit
+import TenantSQL
+
+/// A run as the point read returns it.
+struct RunSummary: Decodable, Sendable {
+    let id: UUID
+    let status: String
+    let cost: Int64
+    let createdAt: Date
+}
+
+/// The builder statement of workloads 1 and 2.
+func runByIDStatement(_ id: UUID) -> Select {
+    let runs = RunsTable.table
+    return Select.from(runs).columns(runs.id, runs.status, runs.cost, runs.createdAt).where(runs.id == id)
+}
+
+/// Workload 1: point read by id, one connection, sequential.
+struct PointReadWorkload: Workload {
+    let number = 1
+    let title = "Point read by id (runs), one connection, sequential"
+    let defaultOpsPerRound = 5_000
+    static let scoped = "TenantKit OrgScope (RLS on)"
+    static let unscoped = "TenantKit unscoped (RLS off)"
+    static let raw = "raw libpq (unscoped)"
+    static let rawScoped = "raw libpq, same pipeline as OrgScope (RLS on)"
+    static let nio = "postgres-nio query (unscoped)"
+    static let nioPrepared = "postgres-nio prepared (unscoped)"
+
+    var targets: [Target] {
+        [Target(label: "scoped >= 0.8x raw libpq unscoped", contender: Self.scoped, baseline: Self.raw, minRatio: 0.8),
+         Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
+         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5)]
+    }
+
+    func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
+        let db = try await env.large()
+        let keys = RunKeys(db)
+        var contenders: [any Contender] = [
+            try await TenantKitPointRead(name: Self.scoped, scoped: true, db: db, keys: keys),
+            try await TenantKitPointRead(name: Self.unscoped, scoped: false, db: db, keys: keys),
+            try RawPointRead(name: Self.raw, scoped: false, db: db, keys: keys),
+            try RawPointRead(name: Self.rawScoped, scoped: true, db: db, keys: keys),
+        ]
+        if !env.options.skipNIO {
+            contenders.append(NIOPointRead(name: Self.nio, prepared: false, db: db, keys: keys, tasks: 1))
+            contenders.append(NIOPointRead(name: Self.nioPrepared, prepared: true, db: db, keys: keys, tasks: 1))
+        }
+        return contenders
+    }
+
+    /// What the driver's design costs before any I/O: PostgresConnection runs every libpq call on
+    /// its own DispatchQueue and resumes the task through a continuation, two thread hand-offs per call.
+    func extras(_ env: BenchEnvironment) async throws -> [String: Double] {
+        let queue = DispatchQueue(label: "bench.hop")
+        let sample = await RoundSample.sequential(ops: 20_000) { _ in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                queue.async { continuation.resume() }
+            }
+        }
+        let result = ContenderResult(name: "hop", isTenantKit: false, unitsPerOp: 1, note: nil, samples: [sample])
+        return ["queue hop + continuation resume, median us (no I/O)": result.medianMicros,
+                "queue hop + continuation resume, p99 us (no I/O)": result.p99Micros]
+    }
+}
+
+/// Workload 2: the same read from 8 concurrent tasks on a pool.
+struct ConcurrentPointReadWorkload: Workload {
+    let number = 2
+    let title = "Point read by id, concurrent tasks on a pool"
+    let defaultOpsPerRound = 20_000
+    static let scoped = "TenantKit OrgScope on pool (RLS on)"
+    static let unscoped = "TenantKit unscoped on pool (RLS off)"
+    static let pgbenchScoped = "pgbench, same pipeline as OrgScope (RLS on)"
+    static let pgbench = "pgbench SELECT only (unscoped)"
+    static let nio = "postgres-nio query (unscoped)"
+    static let nioPrepared = "postgres-nio prepared (unscoped)"
+
+    var targets: [Target] {
+        [Target(label: "scoped >= 0.7x pgbench, same SQL", contender: Self.scoped, baseline: Self.pgbenchScoped, minRatio: 0.7),
+         Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
+         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5)]
+    }
+
+    func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
+        let db = try await env.large()
+        let keys = RunKeys(db)
+        let tasks = env.options.concurrency
+        var contenders: [any Contender] = [
+            TenantKitPoolPointRead(name: Self.scoped, scoped: true, db: db, keys: keys, tasks: tasks),
+            TenantKitPoolPointRead(name: Self.unscoped, scoped: false, db: db, keys: keys, tasks: tasks),
+        ]
+        if !env.options.skipPgbench {
+            let org = "('\(BenchIDs.orgPrefix)-0000-4000-8000-' || lpad(:o, 12, '0'))"
+            let run = "('\(BenchIDs.runPrefix)-0000-4000-8000-' || lpad(:r, 12, '0'))::uuid"
+            let header = "\\set r random(1, \(db.runCount))\n\\set o (:r - 1) % \(db.orgs) + 1\n"
+            let select = pgbenchSQL(SQLText.runByID, ["\(org)::uuid", run])
+            let context = pgbenchSQL(SQLText.context, [org, "'\(BenchIDs.user.uuidString.lowercased())'", "''"])
+            contenders.append(try PgBenchContender(
+                name: Self.pgbenchScoped,
+                script: header + "\\startpipeline\n\(context);\n\(select);\n\\endpipeline\n",
+                configuration: db.app, clients: tasks, env: env))
+            contenders.append(try PgBenchContender(
+                name: Self.pgbench, script: header + "\(select);\n", configuration: db.bypass, clients: tasks, env: env))
+        }
+        if !env.options.skipNIO {
+            contenders.append(NIOPointRead(name: Self.nio, prepared: false, db: db, keys: keys, tasks: tasks))
+            contenders.append(NIOPointRead(name: Self.nioPrepared, prepared: true, db: db, keys: keys, tasks: tasks))
+        }
+        return contenders
+    }
+}
+
+/// TenantKit on one connection: through OrgScope as tenantkit_app (one pipeline: context + SELECT),
+/// or unscoped: the same rendered SELECT as the BYPASSRLS role, without the context.
+final class TenantKitPointRead: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = true
+    let note: String?
+    private let scoped: Bool
+    private let connection: PostgresConnection
+    private let keys: RunKeys
+    private var offset = 0
+
+    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys) async throws {
+        self.name = name
+        self.scoped = scoped
+        self.keys = keys
+        connection = try await PostgresConnection.connect(scoped ? db.app : db.bypass)
+        note = scoped
+            ? "OrgScope(on: connection).fetchOne(Select...) as \(appRole): context + SELECT in one pipeline, implicit transaction"
+            : "connection.fetchOne(rendered Select) as \(bypassRole) (BYPASSRLS), no context"
+        // The baselines use SQLText.runByID: make sure it is what the builder sends.
+        let rendered = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: connection).render(runByIDStatement(keys.runs[0]))
+        guard rendered.sql == SQLText.runByID else { throw BenchError("builder SQL changed: \(rendered.sql)") }
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        return try await RoundSample.sequential(ops: ops) { i in
+            let k = (start + i) % keys.count
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: connection)
+            let run: RunSummary
+            if scoped {
+                run = try await scope.fetchOne(runByIDStatement(keys.runs[k]), as: RunSummary.self)
+            } else {
+                run = try await connection.fetchOne(try scope.render(runByIDStatement(keys.runs[k])), as: RunSummary.self)
+            }
+            if run.id != keys.runs[k] { throw BenchError("wrong row") }
+        }
+    }
+
+    func tearDown() async { await connection.close() }
+}
+
+/// TenantKit on a pool, `tasks` concurrent tasks.
+final class TenantKitPoolPointRead: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = true
+    let note: String?
+    private let scoped: Bool
+    private let pool: PostgresPool
+    private let keys: RunKeys
+    private let tasks: Int
+    private var offset = 0
+
+    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys, tasks: Int) {
+        self.name = name
+        self.scoped = scoped
+        self.keys = keys
+        self.tasks = tasks
+        pool = PostgresPool(configuration: scoped ? db.app : db.bypass, maxConnections: tasks)
+        note = "PostgresPool(maxConnections: \(tasks)), \(tasks) tasks; " + (scoped ? "OrgScope(on: pool) as \(appRole)" : "pool.fetchOne(rendered Select) as \(bypassRole)")
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        let keys = self.keys, pool = self.pool, scoped = self.scoped, tasks = self.tasks
+        return try await RoundSample.concurrent(ops: ops, tasks: tasks) { task, i in
+            let k = (start + task * (ops / tasks) + i) % keys.count
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: pool)
+            let run: RunSummary
+            if scoped {
+                run = try await scope.fetchOne(runByIDStatement(keys.runs[k]), as: RunSummary.self)
+            } else {
+                run = try await pool.fetchOne(try scope.render(runByIDStatement(keys.runs[k])), as: RunSummary.self)
+            }
+            if run.id != keys.runs[k] { throw BenchError("wrong row") }
+        }
+    }
+
+    func tearDown() async { await pool.close() }
+}
+
+/// Raw libpq: the prepared SELECT (unscoped, BYPASSRLS role), or the same two-statement pipeline
+/// OrgScope sends (tenantkit_app, RLS on).
+final class RawPointRead: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = false
+    let note: String?
+    private let scoped: Bool
+    private let connection: RawConnection
+    private let keys: RunKeys
+    private let userText: [UInt8]
+    private var offset = 0
+
+    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys) throws {
+        self.name = name
+        self.scoped = scoped
+        self.keys = keys
+        userText = Array(BenchIDs.user.uuidString.lowercased().utf8)
+        connection = try RawConnection((scoped ? db.app : db.bypass).parameters)
+        try connection.prepare("run_by_id", SQLText.runByID)
+        try connection.prepare("context", SQLText.context)
+        note = scoped ? "PQsendQueryPrepared x2 in pipeline mode + PQpipelineSync, binary" : "PQexecPrepared, binary params and results"
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        let keys = self.keys, connection = self.connection, scoped = self.scoped, userText = self.userText
+        return try await RoundSample.sequentialBlocking(ops: ops) { i in
+            let k = (start + i) % keys.count
+            let read: (OpaquePointer) throws -> Void = { result in
+                guard PQntuples(result) == 1 else { throw BenchError("raw: run not found") }
+                let run = RunSummary(
+                    id: RawDecode.uuid(RawDecode.cell(result, 0, 0)!), status: RawDecode.text(RawDecode.cell(result, 0, 1)!),
+                    cost: RawDecode.int64(RawDecode.cell(result, 0, 2)!), createdAt: RawDecode.date(RawDecode.cell(result, 0, 3)!))
+                if run.id != keys.runs[k] { throw BenchError("wrong row") }
+            }
+            try withUUIDBytes(keys.orgs[k]) { org in
+                try withUUIDBytes(keys.runs[k]) { run in
+                    if scoped {
+                        // The org id goes as text, like OrgScope's context statement.
+                        var orgText = keys.orgs[k].uuidString.lowercased()
+                        try orgText.withUTF8 { orgBytes in
+                            try userText.withUnsafeBytes { user in
+                                try connection.pipeline(
+                                    [("context", [UnsafeRawBufferPointer(orgBytes), user, UnsafeRawBufferPointer(start: nil, count: 0)]),
+                                     ("run_by_id", [org, run])], read)
+                            }
+                        }
+                    } else {
+                        try connection.execPrepared("run_by_id", [org, run], read)
+                    }
+                }
+            }
+        }
+    }
+
+    func tearDown() async {}
+}
+
+/// postgres-nio's PostgresClient, unscoped (BYPASSRLS role): `query` or a prepared statement.
+final class NIOPointRead: Contender, @unchecked Sendable {
+    let name: String
+    let isTenantKit = false
+    let note: String?
+    private let client: NIOClient
+    private let prepared: Bool
+    private let keys: RunKeys
+    private let tasks: Int
+    private var offset = 0
+
+    init(name: String, prepared: Bool, db: BenchDatabase, keys: RunKeys, tasks: Int) {
+        self.name = name
+        self.prepared = prepared
+        self.keys = keys
+        self.tasks = tasks
+        client = NIOClient(parameters: db.bypass.parameters, maxConnections: tasks)
+        note = "PostgresClient (postgres-nio 1.33.2), maximumConnections \(tasks), " + (prepared ? "execute(PostgresPreparedStatement)" : "query(_:)") + ", as \(bypassRole)"
+    }
+
+    func runRound(ops: Int) async throws -> RoundSample {
+        let start = offset
+        offset += ops
+        let keys = self.keys, client = self.client, prepared = self.prepared
+        let read: @Sendable (Int) async throws -> Void = { k in
+            if prepared {
+                try await client.runByIDPrepared(org: keys.orgs[k], id: keys.runs[k])
+            } else {
+                try await client.runByID(org: keys.orgs[k], id: keys.runs[k])
+            }
+        }
+        if tasks == 1 {
+            return try await RoundSample.sequential(ops: ops) { i in try await read((start + i) % keys.count) }
+        }
+        let tasks = self.tasks
+        return try await RoundSample.concurrent(ops: ops, tasks: tasks) { task, i in
+            try await read((start + task * (ops / tasks) + i) % keys.count)
+        }
+    }
+
+    func tearDown() async { await client.shutdown() }
+}

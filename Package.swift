@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TenantKitTesting"]),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKitTesting"]),
         .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "Postgres", "TenantKitTesting"]),
-        .testTarget(name: "TenantKitTests", dependencies: ["TenantKit", "TenantSQL", "Postgres", "TenantKitTesting"]),
+        .testTarget(name: "TenantKitTests", dependencies: ["TenantKit", "TenantSQL", "Postgres", "Migrations", "TenantKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,7 +23,7 @@ public final class EmbeddedPostgres: Sendable {
     private let binaries: String
     private let runAs: String?
 
-    private init(directory: String, binaries: String, port: Int, runAs: String?) {
+    private init(directory: String, binaries: String, port: Int, runAs: String?, password: String?) {
         self.directory = directory
         self.binaries = binaries
         self.port = port
@@ -31,9 +31,11 @@ public final class EmbeddedPostgres: Sendable {
         self.configuration = PostgresConfiguration(parameters: [
             "host": directory, "port": "\(port)", "user": "postgres", "dbname": "postgres",
         ])
-        self.tcpConfiguration = PostgresConfiguration(parameters: [
+        var tcp = [
             "host": "127.0.0.1", "port": "\(port)", "user": "postgres", "dbname": "postgres", "sslmode": "disable",
-        ])
+        ]
+        tcp["password"] = password
+        self.tcpConfiguration = PostgresConfiguration(parameters: tcp)
     }
 
     /// Where server binaries are looked for: each `PATH` entry, then `/usr/lib/postgresql/*/bin`, newest first.
@@ -63,15 +65,32 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// Starts a new server. Blocking work (initdb, pg_ctl) runs on a separate thread.
-    public static func start() async throws -> EmbeddedPostgres {
+    ///
+    /// - Parameter tcpPassword: when given, TCP logins need a password (`scram-sha-256`; the
+    ///   superuser's is `tcpPassword`, and ``tcpConfiguration`` carries it). The unix socket always
+    ///   trusts. Without it, both trust every login.
+    public static func start(tcpPassword: String? = nil) async throws -> EmbeddedPostgres {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try startBlocking() })
+                continuation.resume(with: Result { try startBlocking(tcpPassword: tcpPassword) })
             }
         }
     }
 
-    private static func startBlocking() throws -> EmbeddedPostgres {
+    /// Restarts the server (a fast shutdown: connections are closed, then it starts again with the
+    /// same settings, port and data) and returns once it accepts connections.
+    public func restart() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    try self.run("pg_ctl", ["-D", self.dataDirectory, "-l", "\(self.directory)/server.log", "-w", "-t", "60",
+                                            "-m", "fast", "restart"])
+                })
+            }
+        }
+    }
+
+    private static func startBlocking(tcpPassword: String?) throws -> EmbeddedPostgres {
         let binaries = try findBinaries()
         var template = Array("/tmp/tenantkit-pg.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw EmbeddedPostgresError("cannot create a temporary directory") }
@@ -81,9 +100,17 @@ public final class EmbeddedPostgres: Sendable {
             guard let entry = getpwnam(runAs) else { throw EmbeddedPostgresError("no user \(runAs)") }
             chown(directory, entry.pointee.pw_uid, entry.pointee.pw_gid)
         }
-        let server = EmbeddedPostgres(directory: directory, binaries: binaries, port: try freePort(), runAs: runAs)
+        let server = EmbeddedPostgres(
+            directory: directory, binaries: binaries, port: try freePort(), runAs: runAs, password: tcpPassword)
         do {
-            try server.run("initdb", ["-D", server.dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+            var authentication = ["-A", "trust"]
+            if let tcpPassword {
+                let passwordFile = "\(directory)/superuser.password"
+                try Data(tcpPassword.utf8).write(to: URL(fileURLWithPath: passwordFile))
+                if let runAs, let entry = getpwnam(runAs) { chown(passwordFile, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+                authentication = ["--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)"]
+            }
+            try server.run("initdb", ["-D", server.dataDirectory, "-U", "postgres"] + authentication + ["-E", "UTF8",
                                       "--locale=C", "--no-sync", "--no-instructions"])
             server.startWatchdog()
             let options = [

@@ -1,0 +1,94 @@
+import Foundation
+import Postgres
+import TenantKitTesting
+import Testing
+
+/// Helpers of the isolation, fault and bad-input suites (namespaced: other TenantKitTests files
+/// have helpers of their own).
+enum Iso {
+    /// A migrated database seeded by the leak harness's TenantKit seeders: two organizations with
+    /// overlapping data in every tenant table. `body` gets the harness's orgs and a pool as `tenantkit_app`.
+    static func withTwoOrgs<T>(
+        maxConnections: Int = 4,
+        _ body: (TestDatabase, LeakHarness.Org, LeakHarness.Org, PostgresPool) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.with(template: .migrated) { db in
+            let (a, b) = try await LeakHarness(database: db).seed()
+            let pool = db.makePool(user: "tenantkit_app", maxConnections: maxConnections)
+            do {
+                let result = try await body(db, a, b, pool)
+                await pool.close()
+                return result
+            } catch {
+                await pool.close()
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a fresh connection, closing it afterwards.
+    static func withConnection<T>(_ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await PostgresConnection.connect(configuration)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// A transaction as `tenantkit_app` with `org` set as TenantKit sets it (nil: nothing set,
+    /// or `raw` for an arbitrary setting value).
+    static func asApp<T>(
+        _ db: TestDatabase, org: UUID?, raw: String? = nil, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
+            let value = raw ?? org?.uuidString.lowercased()
+            let prelude: [PostgresQuery] = value.map { ["SELECT set_config('tenantkit.org_id', \($0), true)"] } ?? []
+            return try await app.withTransaction(prelude: prelude) { try await body($0) }
+        }
+    }
+
+    /// The error `body` throws, as `E`; records a test failure (and returns nil) otherwise.
+    static func error<E: Error, T>(
+        _: E.Type = E.self, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+    ) async -> E? {
+        do {
+            _ = try await body()
+            Issue.record("expected \(E.self), nothing was thrown", sourceLocation: sourceLocation)
+        } catch let error as E {
+            return error
+        } catch {
+            Issue.record("expected \(E.self), got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
+        }
+        return nil
+    }
+
+    /// Whether a backend other than the observer's is running a statement containing `marker`.
+    static func isRunning(_ marker: String, on observer: PostgresConnection) async throws -> Bool {
+        let pattern = "%\(marker)%"
+        return try await observer.fetchOne(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE \(pattern) AND pid <> pg_backend_pid()",
+            as: Int.self) > 0
+    }
+
+    /// Waits (polling, no deadline: the test's own time limit applies) until `marker` runs.
+    static func waitUntilRunning(_ marker: String, on observer: PostgresConnection) async throws {
+        while try await !isRunning(marker, on: observer) { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Waits until backend `pid` is gone.
+    static func waitUntilGone(_ pid: Int32, on observer: PostgresConnection) async throws {
+        while try await observer.fetchOne("SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid)", as: Int.self) > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// sha256 of the UTF-8 bytes, as the schema hashes tokens and keys.
+    static func sha256(_ text: String) -> Data { Data(SHA256.digest(Array(text.utf8))) }
+}
+
+/// Stands in for an error that did not happen (the expectation already recorded the failure).
+struct IsoFailure: Error {}

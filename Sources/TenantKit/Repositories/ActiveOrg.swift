@@ -73,3 +73,15 @@ func validatedName(_ name: String, _ what: String) throws -> String {
     }
     return trimmed
 }
+
+/// JSON objects the repositories store (metadata, settings) are capped, so one row cannot grow
+/// without bound.
+let maximumJSONBytes = 65_536
+
+/// Throws unless `value` encodes to at most ``maximumJSONBytes`` of JSON.
+func requireBoundedJSON<T: Encodable>(_ value: T, _ what: String) throws {
+    let size = try JSONEncoder().encode(value).count
+    guard size <= maximumJSONBytes else {
+        throw TenantError.invalidInput("\(what) is \(size) bytes of JSON; the limit is \(maximumJSONBytes)")
+    }
+}

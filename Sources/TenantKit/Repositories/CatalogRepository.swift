@@ -61,6 +61,7 @@ public struct CatalogRepository: Sendable {
     public func create(kind: String, slug: String, name: String, metadata: [String: String] = [:]) async throws -> CatalogItem {
         let name = try validatedName(name, "an item name")
         try validate(kind: kind, slug: slug)
+        try requireBoundedJSON(metadata, "metadata")
         return try await scope.transaction { tx in
             try await tx.require(.member, to: "adding catalog items")
             let c = CatalogItemsTable.table
@@ -78,6 +79,7 @@ public struct CatalogRepository: Sendable {
     /// Renames a private item or replaces its metadata (members and admins).
     public func update(_ id: UUID, name: String? = nil, metadata: [String: String]? = nil) async throws -> CatalogItem {
         let name = try name.map { try validatedName($0, "an item name") }
+        if let metadata { try requireBoundedJSON(metadata, "metadata") }
         return try await scope.transaction { tx in
             try await tx.require(.member, to: "changing catalog items")
             let c = CatalogItemsTable.table

@@ -48,6 +48,7 @@ public struct OrganizationRepository: Sendable {
 
     /// Replaces the settings object (admins only).
     public func updateSettings<T: Codable & Sendable>(_ settings: T) async throws {
+        try requireBoundedJSON(settings, "settings")
         try await scope.transaction { tx in
             try await tx.require(.admin, to: "changing settings")
             let o = OrganizationsTable.table

@@ -26,9 +26,7 @@ import Testing
                     try await OrgScope(orgID: org.id, actor: .user(org.userID), on: pool)
                         .fetchAll(Select.from(items).columns(items.orgID), as: UUID?.self)
                 },
-                // TODO(issue 5): one probe per repository read (members, invitations, domains, catalog,
-                // API keys, credits, runs, audit) once TenantStore lands.
-            ]
+            ] + RepositoryProbes.all(admin: harness.adminConfiguration)
             let report = try await harness.run()
             try report.requireNoLeaks()
             #expect(report.tablesChecked.sorted() == Self.allTenantTables)
@@ -125,5 +123,57 @@ import Testing
                 "careless list: probe as org B returned 1 row(s) of org A",
             ])
         }
+    }
+}
+
+/// Every repository read as a leak probe: each returns, for every row it got back, the organization
+/// that row belongs to (found as superuser), so a row of the other organization is caught.
+enum RepositoryProbes {
+    static func repositories(_ org: LeakHarness.Org, _ pool: PostgresPool) -> ActiveOrg {
+        ActiveOrg(scope: OrgScope(orgID: org.id, actor: .user(org.userID), on: pool))
+    }
+
+    /// The owner of each row, keyed by `column`: `org` when it has such a row, else whoever has.
+    static func owners<K: PostgresEncodable>(
+        _ table: String, _ column: String, _ keys: [K], org: LeakHarness.Org, admin: PostgresConfiguration
+    ) async throws -> [UUID?] {
+            let connection = try await PostgresConnection.connect(admin)
+            var result: [UUID?] = []
+            for key in keys {
+                let holders = try await connection.fetchAll(
+                    "SELECT org_id FROM \(identifier: table) WHERE \(identifier: column) = \(key) ORDER BY org_id = \(org.id) DESC",
+                    as: UUID?.self)
+                result.append(holders.first ?? UUID())  // a row nobody owns is a leak too
+            }
+            await connection.close()
+            return result
+    }
+
+    static func all(admin: PostgresConfiguration) -> [LeakProbe] {
+        [
+            LeakProbe("organization.get") { org, pool in [try await repositories(org, pool).organization.get().id] },
+            LeakProbe("catalog.page") { org, pool in try await repositories(org, pool).catalog.page().items.map(\.orgID) },
+            LeakProbe("members.list") { org, pool in
+                try await owners("memberships", "user_id", try await repositories(org, pool).members.list().map(\.userID), org: org, admin: admin)
+            },
+            LeakProbe("invitations.pending") { org, pool in
+                try await owners("invitations", "id", try await repositories(org, pool).invitations.pending().map(\.id), org: org, admin: admin)
+            },
+            LeakProbe("domains.list") { org, pool in
+                try await owners("org_email_domains", "domain", try await repositories(org, pool).domains.list().map(\.domain), org: org, admin: admin)
+            },
+            LeakProbe("apiKeys.list") { org, pool in
+                try await owners("api_keys", "id", try await repositories(org, pool).apiKeys.list().map(\.id), org: org, admin: admin)
+            },
+            LeakProbe("credits.history") { org, pool in
+                try await owners("ecu_ledger", "id", try await repositories(org, pool).credits.history().map(\.id), org: org, admin: admin)
+            },
+            LeakProbe("runs.recent") { org, pool in
+                try await owners("runs", "id", try await repositories(org, pool).runs.recent().map(\.id), org: org, admin: admin)
+            },
+            LeakProbe("audit.list") { org, pool in
+                try await owners("audit_log", "occurred_at", try await repositories(org, pool).audit.list().map(\.occurredAt), org: org, admin: admin)
+            },
+        ]
     }
 }

@@ -401,17 +401,9 @@ public struct Migrator: Sendable {
     private func withConnection<T: Sendable>(
         _ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let connection = try await PostgresConnection.connect(
+        try await PostgresConnection.withConnection(
             configuration.parameters["application_name"] == nil
-                ? configuration.with("application_name", "tenantkit migrate") : configuration)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+                ? configuration.with("application_name", "tenantkit migrate") : configuration, body)
     }
 
     private static func milliseconds(_ duration: Duration) -> Int {

@@ -30,15 +30,7 @@ func writeFile(_ directory: String, _ name: String, _ text: String) throws {
 
 /// Runs `body` on a fresh connection, closing it afterwards.
 func withConnection<T>(_ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-    let connection = try await PostgresConnection.connect(configuration)
-    do {
-        let result = try await body(connection)
-        await connection.close()
-        return result
-    } catch {
-        await connection.close()
-        throw error
-    }
+    try await PostgresConnection.withConnection(configuration, body)
 }
 
 /// Whether `name` (such as `public.t`) exists.

@@ -5,17 +5,7 @@ import Testing
 
 /// Runs `body` with one connection to a fresh test database, closing it afterwards.
 func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-    try await TestDatabase.with { db in
-        let connection = try await db.connect()
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
+    try await TestDatabase.with { db in try await PostgresConnection.withConnection(db.configuration, body) }
 }
 
 /// The error `body` throws, as `E`; records a test failure if it throws nothing or something else.

@@ -143,7 +143,11 @@ final class Session: @unchecked Sendable {
             if case .sync = step {
                 guard let result = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
                 defer { PQclear(result) }
-                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else { throw protocolFailure("expected the pipeline sync") }
+                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else {
+                    // A backend terminated mid-pipeline answers with its FATAL error and hangs up.
+                    if PQresultStatus(result) == PGRES_FATAL_ERROR { throw brokenConnection() }
+                    throw protocolFailure("expected the pipeline sync")
+                }
                 continue
             }
             while let result = try nextResult(&needsFlush) {

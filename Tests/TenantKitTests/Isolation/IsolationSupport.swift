@@ -28,15 +28,7 @@ enum Iso {
 
     /// Runs `body` on a fresh connection, closing it afterwards.
     static func withConnection<T>(_ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await PostgresConnection.withConnection(configuration, body)
     }
 
     /// A transaction as `tenantkit_app` with `org` set as TenantKit sets it (nil: nothing set,

@@ -54,6 +54,18 @@ final class Canceller: Sendable {
         }
     }
 
+    /// ``start(_:)`` on the caller's thread: nil, without waiting, when a cancel is being sent right
+    /// now (the lock is held across `PQcancel`), so the caller can queue the operation instead.
+    func startIfUnlocked(_ id: UInt64) -> Bool? {
+        state.withLockIfAvailable { state in
+            state.queued.remove(id)
+            if state.cancelledBeforeStart.remove(id) != nil { return false }
+            state.running = id
+            state.cancelSentForRunning = false
+            return true
+        }
+    }
+
     /// Called as the operation ends; true if a server-side cancel was sent while it ran.
     func finish(_ id: UInt64) -> Bool {
         state.withLock { state in

@@ -14,10 +14,13 @@ import Synchronization
 /// await conn.close()
 /// ```
 ///
-/// **Concurrency.** Every libpq call for this connection runs on the connection's own serial
-/// `DispatchQueue`, never on Swift's cooperative thread pool, so waiting for the server blocks only
-/// that queue's thread. Operations from concurrent tasks run one after another in the order they
-/// were issued. A transaction assumes one task uses the connection at a time; the pool guarantees that.
+/// **Concurrency.** Every libpq call that can wait (for the server, or for the socket) runs on the
+/// connection's own serial `DispatchQueue`, never on Swift's cooperative thread pool, so waiting
+/// blocks only that queue's thread. When the connection is idle, `query` and `pipeline` write their
+/// statements from the calling thread first (the socket is non-blocking, so this never waits) and
+/// leave only the wait for results to the queue. Operations from concurrent tasks run one after
+/// another in the order they were issued. A transaction assumes one task uses the connection at a
+/// time; the pool guarantees that.
 ///
 /// **Round trips.** Each call sends all its statements (with their prepares, the first time) and one
 /// Sync in one write: `query` and `pipeline` cost one round trip each.
@@ -25,11 +28,15 @@ import Synchronization
 /// **Cancellation.** Cancelling the calling task sends a real server-side cancel for the running
 /// statement; the call throws `CancellationError` and the connection stays usable.
 public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
-    // @unchecked: `session` is only touched on `queue`; the other stored properties are immutable
-    // or protected by their own locks.
+    // @unchecked: `session` is only touched on `queue`, or by a caller holding `queuedWork` while it
+    // is 0 (nothing queued), or by the pool while it owns the idle connection; the other stored
+    // properties are immutable or protected by their own locks.
     private let queue: DispatchQueue
     private let session: Session
     private let canceller: Canceller
+    /// Operations queued on or running on `queue`. While it is 0 nothing else uses `session`, so a
+    /// caller holding this lock may use it from its own thread (see ``performPipeline(_:firstReported:)``).
+    private let queuedWork = Mutex(0)
     private let prelude = Mutex<[PostgresQuery]>([])
     private let transactionDepth = Mutex(0)
     public let logger: Logger
@@ -105,9 +112,7 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
             for query in prelude + queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
         }
         do {
-            return try await perform { session in
-                try session.runPipeline(prelude + queries, firstReported: prelude.count)
-            }
+            return try await performPipeline(prelude + queries, firstReported: prelude.count)
         } catch {
             // Cancelled before anything reached the server: the transaction has not begun, so keep
             // its prelude for the rollback path to see (and skip). Once BEGIN ran, the server is in a
@@ -214,9 +219,10 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     // MARK: Pool support
 
     /// True when the connection is idle and in no transaction, ready for the next user.
-    /// The pool calls this only while it owns the idle connection.
+    /// The pool calls this only while it owns the idle connection. Its poll has a zero timeout.
     func isReusable() -> Bool {
-        queue.sync { session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE }
+        // No queue hop: nothing else touches an idle pooled connection, and the resume and actor hop that returned it order its last use before this read.
+        session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
     }
 
     // MARK: The queue
@@ -229,29 +235,87 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
         let id = canceller.register()
-        let canceller = self.canceller
-        let queue = self.queue
-        let session = self.session
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                queue.async {
-                    guard canceller.start(id) else {
-                        continuation.resume(throwing: CancellationError())
-                        return
-                    }
-                    let result = Result { try work(session) }
-                    let cancelled = canceller.finish(id)
-                    if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        continuation.resume(with: result)
-                    }
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+                queuedWork.withLock { count in
+                    count += 1
+                    enqueue(id, continuation) { session in try work(session) }
                 }
             }
-        } onCancel: {
+        } onCancel: { [canceller] in
             guard cancellable else { return }
             // PQcancel blocks while it reaches the server: keep it off the cooperative pool.
             DispatchQueue.global().async { canceller.cancel(id) }
+        }
+    }
+
+    /// Runs a pipeline like `perform { $0.runPipeline(...) }`, but when the connection is idle it sends
+    /// the statements from the calling thread (libpq is in non-blocking mode: sending never waits) and
+    /// only then hands the wait for results to the queue, so waking the queue's thread overlaps with
+    /// the server's work instead of delaying the send.
+    private func performPipeline(_ queries: [PostgresQuery], firstReported: Int) async throws -> [PostgresRows] {
+        try Task.checkCancellation()
+        let id = canceller.register()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
+                // The send runs under this lock, and the receive is queued before it is released, so an
+                // operation queued meanwhile cannot get ahead of it; the lock also orders the session's
+                // last use on the queue before this thread's use.
+                queuedWork.withLock { count in
+                    count += 1
+                    let session = self.session
+                    guard count == 1, let started = canceller.startIfUnlocked(id) else {
+                        enqueue(id, continuation) { session in try session.runPipeline(queries, firstReported: firstReported) }
+                        return
+                    }
+                    guard started else {
+                        count -= 1
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    let sent: Session.SentPipeline
+                    do {
+                        sent = try session.sendPipeline(queries, firstReported: firstReported)
+                    } catch {
+                        _ = canceller.finish(id)
+                        count -= 1
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    queue.async { [self] in
+                        complete(id, continuation, Result { try session.receivePipeline(sent) })
+                    }
+                }
+            }
+        } onCancel: { [canceller] in
+            // PQcancel blocks while it reaches the server: keep it off the cooperative pool.
+            DispatchQueue.global().async { canceller.cancel(id) }
+        }
+    }
+
+    /// Queues operation `id` on the connection's queue; the caller has counted it in `queuedWork`.
+    private func enqueue<T: Sendable>(
+        _ id: UInt64, _ continuation: UnsafeContinuation<T, any Error>, _ work: @escaping @Sendable (Session) throws -> T
+    ) {
+        queue.async { [self] in
+            guard canceller.start(id) else {
+                queuedWork.withLock { $0 -= 1 }
+                continuation.resume(throwing: CancellationError())
+                return
+            }
+            complete(id, continuation, Result { try work(session) })
+        }
+    }
+
+    /// Ends operation `id` on the queue: uncounts it and resumes its caller. A statement the server
+    /// cancelled because the task asked for it reports `CancellationError`.
+    private func complete<T: Sendable>(_ id: UInt64, _ continuation: UnsafeContinuation<T, any Error>, _ result: Result<T, any Error>) {
+        let cancelled = canceller.finish(id)
+        queuedWork.withLock { $0 -= 1 }
+        if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
+            continuation.resume(throwing: CancellationError())
+        } else {
+            continuation.resume(with: result)
         }
     }
 }

@@ -2,8 +2,9 @@ import CLibPQ
 import Foundation
 import Logging
 
-/// The libpq state of one connection. Confined to its connection's serial queue: only code running
-/// on that queue touches it, so it needs no locks (hence `@unchecked Sendable`).
+/// The libpq state of one connection. Used by one thread at a time: its connection's serial queue,
+/// or a caller that `PostgresConnection` lets send while nothing is queued; it needs no locks of its
+/// own (hence `@unchecked Sendable`).
 ///
 /// The socket is in libpq's non-blocking mode and every wait is a `poll()` on that queue's thread,
 /// so a large pipeline cannot deadlock with the server (output is flushed while results are read).
@@ -74,10 +75,10 @@ final class Session: @unchecked Sendable {
 
     // MARK: Pipelines
 
-    private enum Step {
+    fileprivate enum Step: Sendable {
         case deallocate
-        case prepare(key: String, statement: Int)
-        case execute(key: String, statement: Int)
+        case prepare(key: StatementCache.Key, statement: Int)
+        case execute(key: StatementCache.Key, statement: Int)
         case sync
     }
 
@@ -88,6 +89,22 @@ final class Session: @unchecked Sendable {
     /// Statements between two Syncs form one implicit transaction: if one fails, the later ones are
     /// skipped and, outside an explicit transaction, the earlier ones are rolled back.
     func runPipeline(_ queries: [PostgresQuery], firstReported: Int = 0, isRetry: Bool = false) throws -> [PostgresRows] {
+        try receivePipeline(try sendPipeline(queries, firstReported: firstReported, isRetry: isRetry))
+    }
+
+    /// A pipeline sent (at least partly: the rest is flushed while reading) whose results are still to be read.
+    struct SentPipeline: Sendable {
+        fileprivate let queries: [PostgresQuery]
+        fileprivate let firstReported: Int
+        fileprivate let isRetry: Bool
+        fileprivate let steps: [Step]
+        fileprivate let needsFlush: Bool
+    }
+
+    /// The first half of ``runPipeline(_:firstReported:isRetry:)``: queues every statement and the Sync
+    /// and writes what the socket takes now. Never waits, so a caller may run it on any thread that
+    /// owns the session.
+    func sendPipeline(_ queries: [PostgresQuery], firstReported: Int = 0, isRetry: Bool = false) throws -> SentPipeline {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         for query in queries {
             if let error = query.encodingError { throw error }
@@ -126,10 +143,19 @@ final class Session: @unchecked Sendable {
         guard PQpipelineSync(pg) == 1 else { throw sendFailure() }
         steps.append(.sync)
         roundTrips += 1
+        let flushed = PQflush(pg)
+        if flushed < 0 { throw brokenConnection() }
+        return SentPipeline(queries: queries, firstReported: firstReported, isRetry: isRetry, steps: steps, needsFlush: flushed == 1)
+    }
 
+    /// The second half of ``runPipeline(_:firstReported:isRetry:)``: waits for and reads each
+    /// statement's result. Blocks: run it on the connection's queue.
+    func receivePipeline(_ sent: SentPipeline) throws -> [PostgresRows] {
+        guard let pg else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        let queries = sent.queries, firstReported = sent.firstReported, isRetry = sent.isRetry, steps = sent.steps
         var results = [PostgresRows?](repeating: nil, count: queries.count)
         var firstError: PostgresError?
-        var needsFlush = true
+        var needsFlush = sent.needsFlush
         func report(_ result: OpaquePointer, statement: Int) {
             guard firstError == nil else { return }
             var error = PostgresError(result: result)

@@ -7,8 +7,15 @@ struct StatementCache {
         var lastUse: UInt64
     }
 
+    /// SQL text and parameter types. A struct rather than one joined String: building a key then
+    /// copies nothing (both parts share the query's storage).
+    struct Key: Hashable, Sendable {
+        let sql: String
+        let types: [PostgresType]
+    }
+
     let capacity: Int
-    private var entries: [String: Entry] = [:]
+    private var entries: [Key: Entry] = [:]
     private var clock: UInt64 = 0
     private var nextName = 0
 
@@ -16,24 +23,18 @@ struct StatementCache {
 
     var count: Int { entries.count }
 
-    static func key(sql: String, types: [PostgresType]) -> String {
-        var key = sql
-        key.append("\u{0}")
-        for type in types { key += String(type.oid); key.append(",") }
-        return key
-    }
+    static func key(sql: String, types: [PostgresType]) -> Key { Key(sql: sql, types: types) }
 
     /// The statement name for `key` if it is prepared, marking it used.
-    mutating func lookup(_ key: String) -> String? {
-        guard var entry = entries[key] else { return nil }
+    mutating func lookup(_ key: Key) -> String? {
+        guard let index = entries.index(forKey: key) else { return nil }
         clock += 1
-        entry.lastUse = clock
-        entries[key] = entry
-        return entry.name
+        entries.values[index].lastUse = clock
+        return entries.values[index].name
     }
 
     /// Adds a new statement name for `key`; returns it and the names of statements evicted to make room.
-    mutating func insert(_ key: String) -> (name: String, evicted: [String]) {
+    mutating func insert(_ key: Key) -> (name: String, evicted: [String]) {
         var evicted: [String] = []
         while entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries[oldest.key] = nil
@@ -47,7 +48,7 @@ struct StatementCache {
     }
 
     /// Forgets `key` (its prepare failed, or the server invalidated it).
-    mutating func remove(_ key: String) { entries[key] = nil }
+    mutating func remove(_ key: Key) { entries[key] = nil }
 
     mutating func removeAll() { entries.removeAll() }
 }

@@ -46,27 +46,29 @@ public struct PostgresBindings: Sendable, CustomStringConvertible {
         _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) throws -> R
     ) rethrows -> R {
         if types.isEmpty { return try body(nil, nil, nil) }
-        let formats = [Int32](repeating: 1, count: types.count)
-        return try bytes.withUnsafeBufferPointer { storage in
-            // An empty (non-NULL) value still needs a non-nil pointer; any valid address will do.
-            var emptyByte: CChar = 0
-            return try withUnsafePointer(to: &emptyByte) { empty in
-                var pointers: [UnsafePointer<CChar>?] = []
-                pointers.reserveCapacity(types.count)
-                var offset = 0
-                for length in lengths {
-                    if length < 0 { pointers.append(nil); continue }
-                    if let base = storage.baseAddress {
-                        pointers.append(UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self))
-                    } else {
-                        pointers.append(empty)
-                    }
-                    offset += Int(length)
-                }
-                return try pointers.withUnsafeBufferPointer { values in
-                    try lengths.withUnsafeBufferPointer { lengthPointer in
-                        try formats.withUnsafeBufferPointer { formatPointer in
-                            try body(values.baseAddress, lengthPointer.baseAddress, formatPointer.baseAddress)
+        // Scratch arrays on the stack (for a usual number of binds): this runs once per statement sent.
+        return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: types.count) { formats in
+            formats.initialize(repeating: 1)
+            return try withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: types.count) { pointers in
+                try bytes.withUnsafeBufferPointer { storage in
+                    // An empty (non-NULL) value still needs a non-nil pointer; any valid address will do.
+                    var emptyByte: CChar = 0
+                    return try withUnsafePointer(to: &emptyByte) { empty in
+                        var offset = 0
+                        for (i, length) in lengths.enumerated() {
+                            if length < 0 {
+                                pointers[i] = nil
+                                continue
+                            }
+                            if let base = storage.baseAddress {
+                                pointers[i] = UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self)
+                            } else {
+                                pointers[i] = empty
+                            }
+                            offset += Int(length)
+                        }
+                        return try lengths.withUnsafeBufferPointer { lengthPointer in
+                            try body(UnsafePointer(pointers.baseAddress), lengthPointer.baseAddress, UnsafePointer(formats.baseAddress))
                         }
                     }
                 }

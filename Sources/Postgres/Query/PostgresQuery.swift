@@ -84,6 +84,17 @@ public struct PostgresIdentifier: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public init(_ name: String) { self.name = name }
     /// The identifier in double quotes, safe to splice into SQL text.
-    public var quoted: String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    public var quoted: String {
+        // Builders quote every identifier of every statement they render: skip Foundation's
+        // search-and-replace (several allocations) in the usual case of a name without quotes.
+        var out = "\""
+        if name.utf8.contains(UInt8(ascii: "\"")) {
+            for character in name { character == "\"" ? out.append("\"\"") : out.append(character) }
+        } else {
+            out.append(name)
+        }
+        out.append("\"")
+        return out
+    }
     public var description: String { quoted }
 }

@@ -57,6 +57,7 @@ extension ScopedTransaction {
 }
 
 /// Maps the server's answer to a unique violation on `constraint` into ``TenantError/alreadyExists(_:)``.
+@discardableResult
 func mappingDuplicate<T>(_ constraint: String, as what: String, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()

@@ -87,6 +87,7 @@ public actor OrgSession {
     /// Runs a write against the active organization, in the transactions its repository calls make.
     /// If the organization is switched while it runs, it is cancelled and rolled back, and fails
     /// with ``TenantError/orgSwitched(from:to:)``; it is not replayed.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
         let orgID = try requireActive()
         do {

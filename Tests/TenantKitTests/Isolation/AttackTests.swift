@@ -526,7 +526,8 @@ import Testing
                 }
             }
             func code(_ user: UUID, _ token: String) async -> SQLState? {
-                await Iso.error(PostgresError.self) { try await accept(user, token) }?.code
+                let error = await Iso.error(PostgresError.self) { try await accept(user, token) }
+                return error?.code
             }
             func memberships(_ user: UUID) async throws -> Int {
                 try await Iso.withConnection(db.configuration) { try await $0.fetchOne("SELECT count(*) FROM memberships WHERE user_id = \(user)", as: Int.self) }

@@ -49,9 +49,11 @@ public actor OrgSession {
     public func `switch`(to orgID: UUID) async throws {
         guard !isPinned else { throw TenantError.pinnedToAPIKeyOrganization }
         guard case .user(let userID) = actor else { throw TenantError.pinnedToAPIKeyOrganization }
-        guard try await store.organizations(of: userID).contains(where: { $0.orgID == orgID }) else {
-            throw TenantError.notAMember(orgID: orgID)
-        }
+        // One indexed read in the target org's scope: only the user's own membership row can match.
+        let m = MembershipsTable.table
+        let membership = try await OrgScope(orgID: orgID, actor: actor, on: store.pool)
+            .fetchOptional(Select.from(m).columns(m.role).where(m.userID == userID), as: Role.self)
+        guard membership != nil else { throw TenantError.notAMember(orgID: orgID) }
         guard activeOrgID != orgID else { return }
         activeOrgID = orgID
         for cancel in inFlight.values { cancel() }

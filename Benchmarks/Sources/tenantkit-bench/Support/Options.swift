@@ -2,7 +2,7 @@ import Foundation
 
 /// Command-line options. `--help` prints them.
 struct Options: Sendable {
-    var workloads: [Int] = [1, 2, 3, 4, 5, 6]
+    var workloads: [Int] = [1, 2, 3, 4, 5, 6, 7]
     /// Multiplies every workload's operations per round (0.1 for a quick look).
     var scale = 1.0
     /// Rounds per contender; nil means each workload's default.
@@ -32,7 +32,7 @@ struct Options: Sendable {
         the data, runs the workloads with TenantKit and its baselines interleaved, prints a table and
         writes results.json.
 
-          --workloads 1,2,3,4,5,6   workloads to run (default: all implemented)
+          --workloads 1,2,3,4,5,6,7 workloads to run (default: all)
           --quick                   small data and short rounds (--scale 0.1 --orgs 1000 ...)
           --scale F                 multiply operations per round by F (default 1)
           --rounds N                rounds per contender (default: per workload, 5)

@@ -286,6 +286,9 @@ func asApp<T>(
                 #expect(listed == [Listed(orgId: created, name: "Another Org", role: "admin"), Listed(orgId: orgs.orgA, name: "Org A", role: "admin")])
                 // Still pre-tenant: the caller's (empty) context is back.
                 #expect(try await app.fetchOne("SELECT count(*) FROM memberships", as: Int.self) == 0)
+            }
+            // Outside a transaction: the failure is the point here.
+            try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
                 let error = try await expectPostgresError { _ = try await app.query("SELECT tenantkit_create_organization(\(UUID()), 'Nobody')") }
                 #expect(error.code == SQLState("P0002"))
             }

@@ -101,4 +101,20 @@ struct Boom: Error {}
             #expect(c.isUsable)
         }
     }
+
+    @Test func aCaughtStatementErrorAbortsTheTransactionLoudly() async throws {
+        try await withConnection { c in
+            try await c.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            let error = await captureError(PostgresClientError.self) {
+                try await c.withTransaction { tx -> Int in
+                    try await tx.execute("INSERT INTO t VALUES (1)")
+                    _ = try? await tx.execute("INSERT INTO t VALUES (1)")  // swallowed: the server aborted the transaction
+                    return 42
+                }
+            }
+            #expect(error?.kind == .transactionAborted)
+            #expect(try await c.fetchOne("SELECT count(*) FROM t", as: Int.self) == 0)
+            #expect(c.isUsable)
+        }
+    }
 }

@@ -62,6 +62,17 @@ import Testing
         }
     }
 
+    @Test func errorsCountOnlyTheCallersStatements() async throws {
+        try await withSeededDatabase { _, pool in
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: pool)
+            let single = await captureError(PostgresError.self) { try await scope.query("SELECT 1/0") }
+            #expect(single?.code == SQLState("22012"))
+            #expect(single?.statementIndex == nil)  // the context statement in front is not the caller's
+            let second = await captureError(PostgresError.self) { try await scope.pipeline(["SELECT 1", "SELECT 1/0"] as [PostgresQuery]) }
+            #expect(second?.statementIndex == 1)
+        }
+    }
+
     @Test func foreignOrgInsertIsRejectedBeforeSending() async throws {
         try await TestDatabase.with { db in
             let connection = try await db.connect()

@@ -23,7 +23,7 @@ private func decodeInteger<T: FixedWidthInteger>(_ bytes: PostgresBytes?, _ type
     default: throw PostgresDecodingFailure.unsupported(type)
     }
     guard let value = T(exactly: wide) else {
-        throw PostgresDecodingFailure("value \(wide) does not fit in \(T.self)")
+        throw PostgresDecodingFailure("the value does not fit in \(T.self)")  // never the value: it is row data
     }
     return value
 }

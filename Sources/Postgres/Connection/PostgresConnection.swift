@@ -169,11 +169,17 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
             throw CancellationError()
         }
         if takePrelude().isEmpty {
+            let committed: [PostgresRows]
             do {
-                _ = try await perform(cancellable: false) { session in try session.runPipeline(["COMMIT"]) }
+                committed = try await perform(cancellable: false) { session in try session.runPipeline(["COMMIT"]) }
             } catch {
                 await rollbackAfterFailure()
                 throw error
+            }
+            // The body swallowed a failed statement: the server answers COMMIT with ROLLBACK.
+            if committed.first?.commandTag == "ROLLBACK" {
+                throw PostgresClientError(
+                    .transactionAborted, "a statement failed inside the transaction and its error was caught; everything was rolled back")
             }
         }
         return result

@@ -65,6 +65,9 @@ public struct PostgresClientError: Error, Sendable, CustomStringConvertible, Equ
         public static let protocolError = Kind(raw: "protocol error")
         /// `fetchOne` found no row.
         public static let noRows = Kind(raw: "no rows")
+        /// A transaction's body caught a failed statement's error and returned: the server had
+        /// already aborted the transaction, so nothing was committed.
+        public static let transactionAborted = Kind(raw: "transaction aborted")
         public var description: String { raw }
     }
 

@@ -12,7 +12,8 @@ public enum TenantError: Error, Equatable, Sendable, CustomStringConvertible {
     case forbidden(action: String, required: Role)
     /// The change would leave the organization without an admin.
     case lastAdmin
-    /// The organization was switched while this write was in flight; it was rolled back, not replayed.
+    /// The organization was switched while this write was in flight: its transaction in flight was
+    /// rolled back, not replayed (a write body of several repository calls keeps those that committed).
     case orgSwitched(from: UUID, to: UUID)
     /// A session made from an API key stays in the key's organization.
     case pinnedToAPIKeyOrganization
@@ -43,7 +44,7 @@ public enum TenantError: Error, Equatable, Sendable, CustomStringConvertible {
         case .forbidden(let action, let role): "\(action) needs the \(role) role"
         case .lastAdmin: "an organization needs at least one admin: promote someone else first"
         case .orgSwitched(let from, let to):
-            "the active organization changed from \(from) to \(to) while this write was in flight; it was rolled back"
+            "the active organization changed from \(from) to \(to) while this write was in flight; its transaction in flight was rolled back (transactions it had already committed stay)"
         case .pinnedToAPIKeyOrganization: "a session made from an API key cannot switch organizations"
         case .insufficientCredits(let balance, let requested):
             "insufficient ECU balance: \(balance) available, \(requested) requested"

@@ -76,6 +76,10 @@ public struct CreditRepository: Sendable {
         guard let first = try await entry(idempotencyKey: idempotencyKey) else {
             throw TenantError.notFound("ledger entry for idempotency key")
         }
+        // The same key on a grant and a debit is a caller's mistake, not a retry.
+        guard (first.amount > 0) == (amount > 0) else {
+            throw TenantError.alreadyExists("a \(first.amount > 0 ? "grant" : "debit") with this idempotency key")
+        }
         return first
     }
 

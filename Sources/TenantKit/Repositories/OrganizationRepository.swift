@@ -12,9 +12,10 @@ public struct Organization: Codable, Sendable, Equatable {
 /// The active organization itself: read, rename, settings, delete.
 ///
 /// Deleting an organization is a tombstone, not a cascade: its members, invitations and email
-/// domains are removed, its API keys revoked and its private catalog items deleted, so nobody can
-/// act in it again; its runs, ECU ledger and audit log stay, because the audit log is append-only
-/// for every role and the ledger is the record behind it.
+/// domains are removed, its API keys revoked and its private catalog items deleted (those that
+/// runs refer to stay, with the runs), so nobody can act in it again; its runs, ECU ledger and
+/// audit log stay, because the audit log is append-only for every role and the ledger is the
+/// record behind it.
 public struct OrganizationRepository: Sendable {
     let scope: OrgScope
     private var table: OrganizationsTable { .table }
@@ -64,12 +65,13 @@ public struct OrganizationRepository: Sendable {
             try await tx.audit("organization.deleted")
             let keys = APIKeysTable.table, invites = InvitationsTable.table
             let items = CatalogItemsTable.table, domains = OrgEmailDomainsTable.table, members = MembershipsTable.table
+            let runs = RunsTable.table
             _ = try await tx.pipeline([
                 Update.table(keys).set(keys.revokedAt.set(now(as: Date?.self))).where(keys.revokedAt.isNull),
                 Update.table(invites).set(invites.revokedAt.set(now(as: Date?.self)))
                     .where(invites.revokedAt.isNull && invites.acceptedAt.isNull),
                 Delete.from(domains),
-                Delete.from(items),
+                Delete.from(items).where(notExists(Select.from(runs).where(runs.catalogItemID == items.id))),
                 Delete.from(members),
             ] as [any Statement])
         }

@@ -77,7 +77,7 @@ public actor OrgSession {
         while true {
             let orgID = try requireActive()
             do {
-                let value = try await tracked { try await body(ActiveOrg(scope: OrgScope(orgID: orgID, actor: self.actor, on: self.store.pool))) }
+                let value = try await tracked { try await body(try await self.repositories(in: orgID)) }
                 if activeOrgID == orgID { return Scoped(orgID: orgID, value: value) }
             } catch {
                 if Task.isCancelled || activeOrgID == orgID { throw error }
@@ -93,7 +93,7 @@ public actor OrgSession {
     public func write<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
         let orgID = try requireActive()
         do {
-            let value = try await tracked { try await body(ActiveOrg(scope: OrgScope(orgID: orgID, actor: self.actor, on: self.store.pool))) }
+            let value = try await tracked { try await body(try await self.repositories(in: orgID)) }
             return Scoped(orgID: orgID, value: value)
         } catch {
             if !Task.isCancelled, let now = activeOrgID, now != orgID {
@@ -101,6 +101,14 @@ public actor OrgSession {
             }
             throw error
         }
+    }
+
+    /// The repositories of `orgID` for this session's actor. A key's session checks first that the
+    /// key was not revoked since the session was made (one indexed read).
+    private nonisolated func repositories(in orgID: UUID) async throws -> ActiveOrg {
+        let scope = OrgScope(orgID: orgID, actor: actor, on: store.pool)
+        if case .apiKey(let keyID) = actor { try await requireUnrevoked(keyID, on: scope) }
+        return ActiveOrg(scope: scope)
     }
 
     private func requireActive() throws -> UUID {

@@ -81,7 +81,7 @@ public struct OrgScope: StatementExecutor {
         guard !queries.isEmpty else { return [] }
         // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
         // (or rolls back on error), ending the transaction-local settings with it.
-        let results = try await host.pipeline([contextStatement] + queries)
+        let results = try await host.runAfterPrelude([contextStatement], queries)
         return Array(results.dropFirst())
     }
 

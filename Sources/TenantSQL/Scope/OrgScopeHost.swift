@@ -70,3 +70,17 @@ extension StatementExecutor {
         return value
     }
 }
+
+extension OrgScopeHost {
+    /// Runs `prelude + queries` in one pipeline. A failure's `statementIndex` counts the caller's
+    /// statements only: nil for a single query or a failing prelude statement.
+    func runAfterPrelude(_ prelude: [PostgresQuery], _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        do {
+            return try await pipeline(prelude + queries)
+        } catch var error as PostgresError {
+            let index = error.statementIndex.map { $0 - prelude.count }
+            error.statementIndex = queries.count > 1 && (index ?? -1) >= 0 ? index : nil
+            throw error
+        }
+    }
+}

@@ -76,7 +76,7 @@ public struct UnscopedAccess: StatementExecutor {
         // The audit row is appended as the audited org (its policies and chain need it); the work
         // then runs with no organization set, keeping the actor.
         let prelude = [OrgScope.context(orgID: auditOrgID, actor: actor), audit, OrgScope.context(orgID: nil, actor: actor)]
-        let results = try await host.pipeline(prelude + queries)
+        let results = try await host.runAfterPrelude(prelude, queries)
         return Array(results.dropFirst(prelude.count))
     }
 }

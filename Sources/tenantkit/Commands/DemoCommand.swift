@@ -55,8 +55,16 @@ struct DemoCommand: AsyncParsableCommand {
         await curator.close()
 
         let pool = PostgresPool(configuration: app, maxConnections: 8)
-        defer { Task { await pool.close() } }
-        let store = TenantStore(pool: pool)
+        do {
+            try await story(TenantStore(pool: pool), run: run)
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    private func story(_ store: TenantStore, run: String) async throws {
 
         // Two users, three organizations: Ada is in all three, Bob in two.
         let ada = try await store.createUser(email: "ada@acme-\(run).test", displayName: "Ada", emailVerified: true)

@@ -140,7 +140,7 @@ import Testing
             #expect(zero?.code == .checkViolation && zero?.constraint == "ecu_ledger_amount_check")
             let overdraft = await post(-96, "overdraft")  // the balance is 95
             #expect(overdraft?.code == .checkViolation && overdraft?.constraint == "ecu_accounts_balance_check")
-            #expect(overdraft?.description == "PostgreSQL error 23514 check_violation, constraint ecu_accounts_balance_check, table ecu_accounts, in statement 1 of the pipeline")
+            #expect(overdraft?.description == "PostgreSQL error 23514 check_violation, constraint ecu_accounts_balance_check, table ecu_accounts")
             let overflow = await post(Int64.min, "overflow")
             #expect(overflow?.code == .numericValueOutOfRange || overflow?.code == .checkViolation)
             let emptyKey = await post(-1, "")

@@ -90,8 +90,12 @@ import Testing
             for bad in [String(issued.secret.dropLast()), issued.secret + "=", " " + issued.secret, "tk_00000000_nope", "", "garbage"] {
                 #expect(await tenantError { try await w.store.session(apiKey: bad) } == .invalidAPIKey)
             }
+            let earlier = try await w.store.session(apiKey: issued.secret)
             try await admin.write { try await $0.apiKeys.revoke(issued.key.id) }
             #expect(await tenantError { try await w.store.session(apiKey: issued.secret) } == .invalidAPIKey)
+            // A session made before the revocation stops working too, for reads and writes.
+            #expect(await tenantError { try await earlier.read { try await $0.catalog.page() } } == .invalidAPIKey)
+            #expect(await tenantError { try await earlier.write { try await $0.credits.debit(1, reason: "x", idempotencyKey: "k") } } == .invalidAPIKey)
         }
     }
 }

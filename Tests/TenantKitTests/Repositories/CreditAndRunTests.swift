@@ -12,6 +12,8 @@ import Testing
             let first = try await s.write { try await $0.credits.debit(30, reason: "work", idempotencyKey: "job-1") }.value
             let again = try await s.write { try await $0.credits.debit(30, reason: "work", idempotencyKey: "job-1") }.value
             #expect(first == again)
+            #expect(await tenantError { try await s.write { try await $0.credits.grant(30, reason: "oops", idempotencyKey: "job-1") } }
+                == .alreadyExists("a debit with this idempotency key"))
             #expect(try await s.read { try await $0.credits.balance() }.value == 70)
 
             let ledgerBefore = try await w.count("ecu_ledger", org: acme)

@@ -47,10 +47,16 @@ import Testing
             let (ada, session, acme) = try await w.founder("ada@acme.test", org: "Acme")
             let key = try await session.write { try await $0.apiKeys.create(name: "ci") }.value
             _ = try await session.write { try await $0.catalog.create(kind: "model", slug: "mine", name: "Mine") }
+            let used = try await session.write { try await $0.catalog.create(kind: "model", slug: "used", name: "Used") }.value
+            _ = try await session.write { try await $0.credits.grant(5, reason: "budget", idempotencyKey: "g") }
+            let run = try await session.write { try await $0.runs.start(itemID: used.id, cost: 1, idempotencyKey: "r") }.value
             try await session.write { try await $0.organization.delete() }
             #expect(try await w.store.organizations(of: ada.id).isEmpty)
             #expect(try await w.count("memberships", org: acme) == 0)
-            #expect(try await w.count("catalog_items", org: acme) == 0)
+            // The item a run used stays, with the run; the unused one is gone.
+            #expect(try await w.admin.fetchAll("SELECT slug FROM catalog_items WHERE org_id = \(acme)", as: String.self) == ["used"])
+            #expect(try await w.count("runs", org: acme) == 1)
+            #expect(try await w.admin.fetchOne("SELECT catalog_item_id FROM runs WHERE id = \(run.id)", as: UUID.self) == used.id)
             #expect(await tenantError { try await w.store.session(apiKey: key.secret) } == .invalidAPIKey)
             // History stays: the audit log is append-only, and records the deletion last.
             let last = try await w.admin.fetchOne(

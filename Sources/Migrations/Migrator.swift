@@ -103,7 +103,7 @@ public struct Migrator: Sendable {
             try await releaseLock(on: connection)
             return run
         } catch {
-            if connection.isUsable { try? await releaseLock(on: connection) }
+            await Self.despiteCancellation { try await releaseLock(on: connection) }
             throw error
         }
     }
@@ -150,10 +150,10 @@ public struct Migrator: Sendable {
             do {
                 try await connection.executeScript(unsafeSQL: migration.sql)
             } catch let error as PostgresError {
-                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 throw await failure(of: migration, error, on: connection)
             } catch {
-                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 throw error
             }
             let milliseconds = Self.milliseconds(clock.now - started)
@@ -164,7 +164,7 @@ public struct Migrator: Sendable {
                 try await record(migration, milliseconds: milliseconds, on: connection)
                 try await connection.executeScript(unsafeSQL: "COMMIT")
             } catch {
-                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 throw error
             }
             return AppliedMigration(
@@ -234,7 +234,7 @@ public struct Migrator: Sendable {
             do {
                 try await connection.executeScript(unsafeSQL: statement.text)
             } catch let replayed as PostgresError {
-                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 guard replayed.code == error.code else { return (nil, nil) }
                 if let position = replayed.position {
                     let found = SQLStatementSplitter.lineAndColumn(ofPosition: statement.scalarOffset + position, in: migration.sql)
@@ -242,11 +242,11 @@ public struct Migrator: Sendable {
                 }
                 return (statement.line, nil)
             } catch {
-                try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 return (nil, nil)
             }
         }
-        try? await connection.executeScript(unsafeSQL: "ROLLBACK")
+        await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
         return (nil, nil)
     }
 
@@ -392,6 +392,13 @@ public struct Migrator: Sendable {
             message += ". Run again when it has finished."
         }
         throw MigrationError(.lockTimeout, message)
+    }
+
+    /// Runs clean-up (ROLLBACK, unlock) even when the calling task was cancelled: a cancelled task's
+    /// own calls throw before sending anything, which would leave the caller's connection in an
+    /// aborted transaction, still holding the lock. A new task does not inherit the cancellation.
+    private static func despiteCancellation(_ work: @escaping @Sendable () async throws -> Void) async {
+        await Task { try? await work() }.value
     }
 
     private func releaseLock(on connection: PostgresConnection) async throws {

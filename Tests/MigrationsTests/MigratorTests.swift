@@ -67,6 +67,33 @@ import TenantKitTesting
         }
     }
 
+    @Test func cancellingARunLeavesTheCallersConnectionCleanAndUnlocked() async throws {
+        try await withMigrationFiles([
+            "0001_a.sql": "CREATE TABLE a (id int);\n",
+            "0002_slow.sql": "CREATE TABLE b (id int);\nSELECT pg_sleep(30) /* slow-migration */;\n",
+        ]) { directory async throws in
+            try await TestDatabase.with { db async throws in
+                try await withConnection(db.configuration) { connection async throws in
+                    try await withConnection(db.configuration) { observer async throws in
+                        let run = Task { try await Migrator(directory: directory).up(on: connection) }
+                        while try await observer.fetchOne(
+                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow-migration */%' AND state = 'active' AND pid <> pg_backend_pid()",
+                            as: Int.self) == 0 {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        run.cancel()
+                        _ = try? await run.value
+                        // The caller's connection is out of the transaction and no longer holds the lock.
+                        #expect(try await connection.fetchOne("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", as: Int.self) == 0)
+                        #expect(try await relationExists(connection, "a"))
+                        #expect(try await !relationExists(connection, "b"))
+                        #expect(try await recordedVersions(connection) == [1])
+                    }
+                }
+            }
+        }
+    }
+
     @Test func failingFileRollsBackEntirelyNamesFileAndLineAndRerunsAfterAFix() async throws {
         try await withMigrationFiles([
             "0001_a.sql": "CREATE TABLE a (id int);\n",

@@ -168,7 +168,9 @@ public actor PostgresPool: PostgresExecutor {
     }
 
     private func abandon(_ waiter: Int, with error: any Error) {
-        guard state.abandon(waiter: waiter) else { return }
+        // The waiter may no longer be queued because a replacement connection is being opened for
+        // it: it still times out or is cancelled now, and `deliver` returns that connection to the pool.
+        _ = state.abandon(waiter: waiter)
         waiting.removeValue(forKey: waiter)?.resume(throwing: error)
     }
 

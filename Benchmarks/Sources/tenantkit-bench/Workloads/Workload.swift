@@ -81,6 +81,7 @@ func measure(_ workload: any Workload, env: BenchEnvironment, scale: Double, rou
     do {
         // Warm-up: prepares statements, opens pooled connections, fills caches. Not recorded.
         for contender in contenders { _ = try await contender.runRound(ops: max(1, opsPerRound / 5)) }
+        try await env.analyzeLoadedDatabases()
         for round in 0..<roundCount {
             for k in 0..<contenders.count {
                 let i = (k + round) % contenders.count

@@ -45,25 +45,21 @@ final class Canceller: Sendable {
 
     /// Called on the connection's queue as the operation starts; false if it was already cancelled.
     func start(_ id: UInt64) -> Bool {
-        state.withLock { state in
-            state.queued.remove(id)
-            if state.cancelledBeforeStart.remove(id) != nil { return false }
-            state.running = id
-            state.cancelSentForRunning = false
-            return true
-        }
+        state.withLock { Self.begin(id, in: &$0) }
     }
 
     /// ``start(_:)`` on the caller's thread: nil, without waiting, when a cancel is being sent right
     /// now (the lock is held across `PQcancel`), so the caller can queue the operation instead.
     func startIfUnlocked(_ id: UInt64) -> Bool? {
-        state.withLockIfAvailable { state in
-            state.queued.remove(id)
-            if state.cancelledBeforeStart.remove(id) != nil { return false }
-            state.running = id
-            state.cancelSentForRunning = false
-            return true
-        }
+        state.withLockIfAvailable { Self.begin(id, in: &$0) }
+    }
+
+    private static func begin(_ id: UInt64, in state: inout State) -> Bool {
+        state.queued.remove(id)
+        if state.cancelledBeforeStart.remove(id) != nil { return false }
+        state.running = id
+        state.cancelSentForRunning = false
+        return true
     }
 
     /// Called as the operation ends; true if a server-side cancel was sent while it ran.
@@ -73,11 +69,6 @@ final class Canceller: Sendable {
             state.running = nil
             return state.cancelSentForRunning
         }
-    }
-
-    /// Forgets an operation that never reached the queue.
-    func forget(_ id: UInt64) {
-        _ = state.withLock { state in state.queued.remove(id) }
     }
 
     /// Cancels operation `id`: marks it if still queued, sends `PQcancel` if running, ignores it if done.

@@ -57,7 +57,7 @@ public struct CreditRepository: Sendable {
     }
 
     private func post(_ amount: Int64, reason: String, idempotencyKey: String, required: Role, action: String) async throws -> LedgerEntry {
-        try Self.validate(amount: amount, reason: reason, idempotencyKey: idempotencyKey)
+        try Self.validate(reason: reason, idempotencyKey: idempotencyKey)
         do {
             let posted = try await scope.transaction { tx -> LedgerEntry? in
                 try await tx.require(required, to: amount > 0 ? "granting credits" : "spending credits")
@@ -89,10 +89,7 @@ public struct CreditRepository: Sendable {
         }
     }
 
-    static func validate(amount: Int64, reason: String, idempotencyKey: String) throws {
-        guard amount != 0, amount.magnitude <= maximumAmount.magnitude else {
-            throw TenantError.invalidInput("an amount must be between 1 and \(maximumAmount) ECU")
-        }
+    static func validate(reason: String, idempotencyKey: String) throws {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 200 else {
             throw TenantError.invalidInput("a reason must have 1 to 200 characters")
         }

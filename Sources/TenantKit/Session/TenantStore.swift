@@ -80,8 +80,8 @@ public struct TenantStore: Sendable {
             } catch let error as PostgresError where error.code == SQLState("P0002") {
                 throw TenantError.notFound("user \(userID)")
             }
-            let scope = OrgScope(orgID: orgID, actor: .user(userID), on: tx)
-            _ = try await tx.pipeline([scope.contextStatement, try scope.render(AuditRepository.entry("organization.created", target: nil, details: ["name": name]))])
+            try await appendAudit(AuditRepository.entry("organization.created", target: nil, details: ["name": name]),
+                                  in: orgID, by: userID, on: tx)
             return orgID
         }
     }
@@ -119,6 +119,13 @@ public struct TenantStore: Sendable {
         }
     }
 
+    /// Appends an audit entry to `orgID`'s log inside a pre-tenant transaction, which has no scope
+    /// of its own: the org's context and the entry go in one round trip.
+    private func appendAudit(_ entry: Insert, in orgID: UUID, by userID: UUID, on tx: PostgresConnection) async throws {
+        let scope = OrgScope(orgID: orgID, actor: .user(userID), on: tx)
+        _ = try await tx.pipeline([scope.contextStatement, try scope.render(entry)])
+    }
+
     private struct Joined: Decodable, Sendable { let orgID: UUID; let role: Role }
 
     /// Runs a pre-tenant join and writes a `member.joined` audit entry in each organization joined,
@@ -127,10 +134,9 @@ public struct TenantStore: Sendable {
         try await pool.withTransaction { tx in
             let joined = try await join(tx)
             for membership in joined {
-                let scope = OrgScope(orgID: membership.orgID, actor: .user(userID), on: tx)
                 let entry = AuditRepository.entry("member.joined", target: userID.uuidString.lowercased(),
                                                   details: ["via": route, "role": membership.role.rawValue])
-                _ = try await tx.pipeline([scope.contextStatement, try scope.render(entry)])
+                try await appendAudit(entry, in: membership.orgID, by: userID, on: tx)
             }
             return joined.map(\.orgID)
         }

@@ -19,7 +19,7 @@ extension LeakHarness {
     /// `doctor`'s checks that bear on isolation (role attributes, ENABLE and FORCE, policies, views,
     /// definer functions), plus two of its own: every table with `org_id` has a permissive policy that
     /// applies to the connected role, and every permissive policy of such a table reads
-    /// `tenantkit.org_id` (so a stray `USING (true)` policy, which PostgreSQL ORs with the others, is caught).
+    /// the verified org, `tenantkit.current_org()` (so a stray `USING (true)` policy, which PostgreSQL ORs with the others, is caught).
     ///
     /// ```swift
     /// let findings = try await LeakHarness.catalogSweep(configuration: db.configuration.with(user: "tenantkit_app"))
@@ -94,10 +94,10 @@ extension LeakHarness {
                 continue
             }
             let expressions = [row.qual, row.withCheck].compactMap { $0 }
-            if expressions.contains(where: { !$0.contains("tenantkit.org_id") }) {
+            if expressions.contains(where: { !$0.contains("tenantkit.current_org") }) {
                 findings.append(CatalogFinding(
                     check: "policy-ignores-org", subject: "policy \(policy) on \(row.relation)",
-                    message: "is permissive, applies to the connected role and has an expression that does not read tenantkit.org_id; permissive policies are ORed, so it opens the table to every organization"))
+                    message: "is permissive, applies to the connected role and has an expression that does not compare with tenantkit.current_org(); permissive policies are ORed, so it opens the table to every organization"))
             }
         }
         return findings

@@ -2,13 +2,14 @@ import Foundation
 import Postgres
 
 extension LeakHarness {
-    /// Creates an organization the way TenantKit does (`tenantkit_create_organization`: the user
-    /// becomes its admin and the org gets its ECU account). Both orgs get the same name.
+    /// Creates an organization the way TenantKit's operator path does
+    /// (`tenantkit.create_organization_for`: the user becomes its admin and the org gets its ECU
+    /// account). Both orgs get the same name.
     public static let tenantKitOrg: OrgMaker = { admin, label in
         let email = "leak-\(label.lowercased())-\(UUID().uuidString.lowercased())@harness.test"
         let user = try await admin.fetchOne(
             "INSERT INTO users (email, email_verified) VALUES (\(email), true) RETURNING id", as: UUID.self)
-        let org = try await admin.fetchOne("SELECT tenantkit_create_organization(\(user), 'Overlapping Org')", as: UUID.self)
+        let org = try await admin.fetchOne("SELECT tenantkit.create_organization_for(\(user), 'Overlapping Org')", as: UUID.self)
         return Org(id: org, userID: user, label: label)
     }
 
@@ -41,17 +42,18 @@ extension LeakHarness {
                 """, as: UUID.self)
             let key = try await admin.fetchOne("""
                 INSERT INTO api_keys (org_id, name, prefix, key_hash, created_by)
-                VALUES (\(org.id), 'ci', 'tk_same', sha256(convert_to(\("harness-key-\(tag)"), 'UTF8')), \(org.userID)) RETURNING id
-                """, as: UUID.self)
-            let run = try await admin.fetchOne("""
-                INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost, status)
-                VALUES (\(org.id), \(item), \(org.userID), \(key), 5, 'succeeded') RETURNING id
+                VALUES (\(org.id), 'ci', \("tk_harness_\(tag)"), sha256(convert_to(\("harness-key-\(tag)"), 'UTF8')), \(org.userID)) RETURNING id
                 """, as: UUID.self)
             try await admin.execute("""
                 INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES (\(org.id), 100, 'grant', 'grant-1')
                 """)
+            // A run exists only with its debit: both in one statement.
             try await admin.execute("""
-                INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id) VALUES (\(org.id), -5, 'run', 'run-1', \(run))
+                WITH run AS (
+                    INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost, status)
+                    VALUES (\(org.id), \(item), \(org.userID), \(key), 5, 'succeeded') RETURNING id)
+                INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id)
+                SELECT \(org.id), -5, 'run', 'run-1', run.id FROM run
                 """)
             try await admin.execute("""
                 INSERT INTO audit_log (org_id, actor_user_id, action, target) VALUES (\(org.id), \(org.userID), 'harness.seed', 'same-target')

@@ -1,6 +1,8 @@
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
+import TenantSQL
 
 /// A two-organization leak test you run against your own schema: it seeds two organizations with
 /// overlapping data, then, connected as the application role, checks every tenant table (and any
@@ -14,8 +16,10 @@ import Postgres
 /// - with no organization set, no organization's rows are visible;
 ///
 /// and, from the catalog, that each such table has row-level security enabled and forced, and a
-/// permissive policy whose expressions read `tenantkit.org_id`. Writes run in transactions that are
-/// always rolled back: the database is left as seeded.
+/// permissive policy whose expressions compare with the verified org (`tenantkit.current_org()`).
+/// Each org acts through ``context`` (TenantKit's signed context with the test key by default),
+/// as its admin user. Writes run in transactions that are always rolled back: the database is
+/// left as seeded.
 ///
 /// ```swift
 /// @Test func widgetsDoNotLeak() async throws {
@@ -26,7 +30,7 @@ import Postgres
 ///             try await admin.execute("INSERT INTO widgets (org_id, name) VALUES (\(org.id), 'same name in both orgs')")
 ///         })
 ///         harness.probes.append(LeakProbe("WidgetStore.list") { org, pool in
-///             try await WidgetStore(pool: pool).list(orgID: org.id).map(\.orgID)
+///             try await WidgetStore(scope: harness.scope(org, on: pool)).list().map(\.orgID)
 ///         })
 ///         let report = try await harness.run()
 ///         try report.requireNoLeaks()  // throws LeakError naming each table and operation: fails the test
@@ -97,6 +101,8 @@ public struct LeakHarness: Sendable {
     public var probes: [LeakProbe]
     /// The schema whose tables are checked.
     public var schema: String
+    /// How each organization's checks establish their context in the database.
+    public var context: any TenantContext
 
     /// A harness for a schema in `adminConfiguration`'s database, checked as `appConfiguration`.
     public init(adminConfiguration: PostgresConfiguration, appConfiguration: PostgresConfiguration) {
@@ -108,6 +114,12 @@ public struct LeakHarness: Sendable {
         self.excludedTables = []
         self.probes = []
         self.schema = "public"
+        self.context = SignedTenantContext(key: .forTesting)
+    }
+
+    /// A scope of `org`, as its admin user, through ``context``: what a ``LeakProbe`` acts in.
+    public func scope(_ org: Org, on pool: PostgresPool) -> OrgScope {
+        OrgScope(orgID: org.id, actor: .user(org.userID), context: context, on: pool)
     }
 
     /// A harness for a ``TestDatabase``: seeds as its superuser, checks as `appRole`.
@@ -351,9 +363,9 @@ public struct LeakHarness: Sendable {
     /// the database (permission, policy, constraint, trigger) is not a leak.
     private func probeStatement(as org: Org?, on app: PostgresConnection, _ statement: PostgresQuery, reading: Bool) async throws -> Outcome {
         struct Rollback: Error { let outcome: Int }
-        let context: PostgresQuery = "SELECT set_config('tenantkit.org_id', \(org.map { $0.id.uuidString.lowercased() } ?? ""), true)"
+        let prelude = try org.map { [try context.statement(orgID: $0.id, actor: .user($0.userID), backendPID: app.backendPID)] } ?? []
         do {
-            _ = try await app.withTransaction(prelude: [context]) { tx -> Int in
+            _ = try await app.withTransaction(prelude: prelude) { tx -> Int in
                 let rows = try await tx.query(statement)
                 let n = reading ? try (rows.first?.decode(as: Int.self) ?? 0) : rows.affectedRows
                 throw Rollback(outcome: n)

@@ -1,9 +1,11 @@
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
 
 extension TestDatabaseTemplate {
-    /// A database with every migration of the package's `Schema/` applied, as the superuser.
+    /// A database with every migration of the package's `Schema/` applied, as the superuser, and
+    /// ``TenantKit/TenantContextKey/forTesting`` installed.
     ///
     /// ```swift
     /// try await TestDatabase.with(template: .migrated) { db in
@@ -17,6 +19,7 @@ extension TestDatabaseTemplate {
         let directory = schemaDirectory
         return TestDatabaseTemplate(name: "migrated", fingerprint: schemaFingerprint(directory)) { configuration in
             try await Migrator(directory: directory).up(configuration: configuration)
+            try await PostgresConnection.withConnection(configuration) { try await TenantContextKey.forTesting.install(on: $0) }
         }
     }()
 

@@ -25,8 +25,8 @@ struct TwoOrgs {
         try await withConnection(db.configuration) { admin async throws in
             let userA = UUID(), userB = UUID()
             try await admin.execute("INSERT INTO users (id, email, email_verified) VALUES (\(userA), 'alice@a.test', true), (\(userB), 'bob@b.test', true)")
-            let orgA = try await admin.fetchOne("SELECT tenantkit_create_organization(\(userA), 'Org A')", as: UUID.self)
-            let orgB = try await admin.fetchOne("SELECT tenantkit_create_organization(\(userB), 'Org B')", as: UUID.self)
+            let orgA = try await admin.fetchOne("SELECT tenantkit.create_organization_for(\(userA), 'Org A')", as: UUID.self)
+            let orgB = try await admin.fetchOne("SELECT tenantkit.create_organization_for(\(userB), 'Org B')", as: UUID.self)
             try await admin.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', 'public-model', 'Public')")
             for (org, user, tag) in [(orgA, userA, "a"), (orgB, userB, "b")] {
                 try await admin.execute("INSERT INTO invitations (org_id, email, token_hash, invited_by) VALUES (\(org), \("new-\(tag)@x.test"), sha256(convert_to(\("invite-\(tag)"), 'UTF8')), \(user))")
@@ -281,7 +281,7 @@ func asApp<T>(
             let orgs = try await TwoOrgs.seed(db)
             struct Listed: Decodable, Equatable { let orgId: UUID; let name: String; let role: String }
             try await asApp(db, org: nil) { app async throws in
-                let created = try await app.fetchOne("SELECT tenantkit_create_organization(\(orgs.userA), 'Another Org')", as: UUID.self)
+                let created = try await app.fetchOne("SELECT tenantkit.create_organization_for(\(orgs.userA), 'Another Org')", as: UUID.self)
                 let listed = try await app.fetchAll("SELECT org_id, name, role FROM tenantkit_user_organizations(\(orgs.userA))", as: Listed.self)
                 #expect(listed == [Listed(orgId: created, name: "Another Org", role: "admin"), Listed(orgId: orgs.orgA, name: "Org A", role: "admin")])
                 // Still pre-tenant: the caller's (empty) context is back.
@@ -289,7 +289,7 @@ func asApp<T>(
             }
             // Outside a transaction: the failure is the point here.
             try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
-                let error = try await expectPostgresError { _ = try await app.query("SELECT tenantkit_create_organization(\(UUID()), 'Nobody')") }
+                let error = try await expectPostgresError { _ = try await app.query("SELECT tenantkit.create_organization_for(\(UUID()), 'Nobody')") }
                 #expect(error.code == SQLState("P0002"))
             }
             try await asApp(db, org: orgs.orgA) { app async throws in

@@ -21,21 +21,22 @@ public struct IssuedAPIKey: Sendable {
 
 /// The organization's API keys (admins only). A key acts in its organization with the member role.
 ///
-/// Key format: `tk_<8 hex>_<43 base64url>`. The first part is the visible prefix that finds the
-/// key's candidates; the whole string is hashed and compared in constant time
-/// (``TenantStore/authenticate(apiKey:)``).
+/// Key format: `tk_<org id><key id>_<43 base64url>` (see `APIKeyText`): the ids scope a request
+/// without a lookup, and the database checks the whole key's SHA-256 with every statement. The
+/// visible prefix is `tk_` and 16 hex digits of the key id; prefixes and hashes are unique across
+/// all organizations.
 public struct APIKeyRepository: Sendable {
     let scope: OrgScope
 
     public func create(name: String) async throws -> IssuedAPIKey {
         let name = try validatedName(name, "a key name")
-        let prefix = "tk_" + String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
-        let secret = Secret.generate(prefix: prefix)
+        let keyID = UUID()
+        let (secret, prefix) = APIKeyText.generate(orgID: scope.orgID, keyID: keyID)
         let key = try await scope.transaction { tx in
             try await tx.require(.admin, to: "creating API keys")
             let k = APIKeysTable.table
             let key = try await tx.fetchOne(
-                Insert.into(k).values(k.name.set(name), k.prefix.set(prefix), k.keyHash.set(Secret.hash(secret)))
+                Insert.into(k).values(k.id.set(keyID), k.name.set(name), k.prefix.set(prefix), k.keyHash.set(Secret.hash(secret)))
                     .returning(Self.columns(k)),
                 as: APIKey.self)
             try await tx.audit("api_key.created", target: key.id.uuidString.lowercased(), details: ["name": name, "prefix": prefix])
@@ -70,6 +71,3 @@ public struct APIKeyRepository: Sendable {
     }
 }
 
-extension String {
-    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
-}

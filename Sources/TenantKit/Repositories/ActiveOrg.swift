@@ -32,12 +32,14 @@ public struct ActiveOrg: Sendable {
 // MARK: Rules shared by the repositories
 
 extension ScopedTransaction {
-    /// The acting user's role in the organization; API keys act with the member role.
+    /// The acting user's role in the organization; API keys act with the member role. (The
+    /// database enforces the same rules by policy; this check gives the clear error first.)
     func actorRole() async throws -> Role {
         switch scope.actor {
-        case .apiKey(let keyID):
-            try await requireUnrevoked(keyID, on: self)
+        case .apiKey:
             return .member
+        case .platformOperator:
+            throw TenantError.forbidden(action: "acting as a member", required: .member)
         case .user(let userID):
             let m = MembershipsTable.table
             let role = try await fetchOptional(Select.from(m).columns(m.role).where(m.userID == userID), as: Role.self)
@@ -55,14 +57,6 @@ extension ScopedTransaction {
     func audit(_ action: String, target: String? = nil, details: [String: String] = [:]) async throws {
         try await execute(AuditRepository.entry(action, target: target, details: details))
     }
-}
-
-/// Throws ``TenantError/invalidAPIKey`` unless `keyID` is an unrevoked key of the executor's
-/// organization: a key revoked after its session was made stops working at once.
-func requireUnrevoked(_ keyID: UUID, on executor: some StatementExecutor) async throws {
-    let k = APIKeysTable.table
-    let active = try await executor.fetchOptional(Select.from(k).columns(k.id).where(k.id == keyID && k.revokedAt.isNull), as: UUID.self)
-    guard active != nil else { throw TenantError.invalidAPIKey }
 }
 
 /// Maps the server's answer to a unique violation on `constraint` into ``TenantError/alreadyExists(_:)``.

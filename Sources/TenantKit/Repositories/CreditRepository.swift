@@ -27,10 +27,16 @@ public struct CreditRepository: Sendable {
         return try await scope.fetchOptional(Select.from(a).columns(a.balance), as: Int64.self) ?? 0
     }
 
-    /// Adds credits (admins only). Repeating an idempotency key returns the first grant.
+    /// Adds credits: a platform operator's act (ECU is bought, not granted by an org's admin), so
+    /// the scope's actor must be ``OrgScope/Actor/platformOperator(_:)`` on a connection whose login
+    /// is a member of `tenantkit_operator` (the database refuses grants from anyone else).
+    /// Repeating an idempotency key returns the first grant.
     public func grant(_ amount: Int64, reason: String, idempotencyKey: String) async throws -> LedgerEntry {
         try Self.requirePositive(amount)
-        return try await post(amount, reason: reason, idempotencyKey: idempotencyKey, required: .admin, action: "credits.granted")
+        guard case .platformOperator = scope.actor else {
+            throw TenantError.forbidden(action: "granting credits (a platform operator's act)", required: .admin)
+        }
+        return try await post(amount, reason: reason, idempotencyKey: idempotencyKey, required: nil, action: "credits.granted")
     }
 
     /// Takes credits (members and admins). The same idempotency key twice debits once and returns the
@@ -56,11 +62,11 @@ public struct CreditRepository: Sendable {
         return try await scope.fetchOptional(Select.from(l).columns(Self.columns(l)).where(l.idempotencyKey == idempotencyKey), as: LedgerEntry.self)
     }
 
-    private func post(_ amount: Int64, reason: String, idempotencyKey: String, required: Role, action: String) async throws -> LedgerEntry {
+    private func post(_ amount: Int64, reason: String, idempotencyKey: String, required: Role?, action: String) async throws -> LedgerEntry {
         try Self.validate(reason: reason, idempotencyKey: idempotencyKey)
         do {
             let posted = try await scope.transaction { tx -> LedgerEntry? in
-                try await tx.require(required, to: amount > 0 ? "granting credits" : "spending credits")
+                if let required { try await tx.require(required, to: "spending credits") }
                 guard let entry = try await tx.insertLedger(amount, reason: reason, idempotencyKey: idempotencyKey, runID: nil) else {
                     return nil
                 }

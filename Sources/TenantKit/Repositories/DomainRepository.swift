@@ -10,10 +10,15 @@ public struct EmailDomain: Codable, Sendable, Equatable {
     public let verifiedAt: Date?
 }
 
-/// Email-domain auto-join (admins only). A domain is first registered, then verified (proof of
-/// ownership, e.g. a DNS record, is the application's job; ``markVerified(_:)`` records it, and a
-/// domain can be verified by one organization only), then enabled with a default role. Users with
-/// a verified email in an enabled domain join at sign-in (``TenantStore/signIn(userID:)``).
+/// Email-domain auto-join (admins only). A domain is first registered, then verified, then
+/// enabled with a default role. Users with a verified email in an enabled domain join at sign-in
+/// (``TenantStore/signIn(userID:)``).
+///
+/// Verification: ``challenge(for:)`` issues a value (stored hashed) for the organization to
+/// publish as a DNS TXT record; once the application's own lookup finds it there,
+/// ``markVerified(_:challenge:)`` records it with the application's signature over the org, the
+/// domain and the challenge. The database refuses a verification without both, so SQL running as
+/// the application role cannot claim a domain. A domain can be verified by one organization only.
 public struct DomainRepository: Sendable {
     let scope: OrgScope
 
@@ -38,19 +43,37 @@ public struct DomainRepository: Sendable {
         }
     }
 
-    /// Records that the organization proved it owns the domain.
-    public func markVerified(_ domain: String) async throws {
+    /// A new challenge for a registered domain, valid for 7 days: the value to publish as a DNS TXT
+    /// record of the domain. Issuing another replaces it.
+    public func challenge(for domain: String) async throws -> String {
         let domain = try validatedDomain(domain)
-        try await scope.transaction { tx in
+        return try await scope.transaction { tx in
             try await tx.require(.admin, to: "managing email domains")
             do {
-                try await tx.execute("SELECT tenantkit_verify_org_domain(\(domain))")
-            } catch let error as PostgresError where error.code == SQLState("TK005") {
-                throw TenantError.alreadyExists("a verified claim on \(domain) (held by another organization)")
+                return try await tx.fetchOne("SELECT tenantkit_issue_domain_challenge(\(domain))", as: String.self)
             } catch let error as PostgresError where error.code == SQLState("P0002") {
                 throw TenantError.notFound("domain \(domain)")
             }
-            try await tx.audit("domain.verified", target: domain)
+        }
+    }
+
+    /// Records that the application found `challenge` (from ``challenge(for:)``) published at the
+    /// domain, which proves the organization controls it. Writes its own audit entry.
+    public func markVerified(_ domain: String, challenge: String) async throws {
+        let domain = try validatedDomain(domain)
+        guard let signer = scope.context as? SignedTenantContext else {
+            throw TenantError.invalidInput("verifying a domain needs a scope signed with a TenantContextKey")
+        }
+        let proof = signer.key.proof(purpose: "domain", subject: "\(scope.orgID.uuidString.lowercased()):\(domain):\(challenge)")
+        try await scope.transaction { tx in
+            try await tx.require(.admin, to: "managing email domains")
+            do {
+                try await tx.execute("SELECT tenantkit_verify_org_domain(\(domain), \(challenge), \(proof))")
+            } catch let error as PostgresError where error.code == SQLState("TK005") {
+                throw TenantError.alreadyExists("a verified claim on \(domain) (held by another organization)")
+            } catch let error as PostgresError where error.code == SQLState("TK006") {
+                throw TenantError.invalidInput("the challenge for \(domain) is not the one issued, or it expired")
+            }
         }
     }
 

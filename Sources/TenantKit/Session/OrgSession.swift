@@ -39,7 +39,7 @@ public actor OrgSession {
         switch actor {
         case .user(let id):
             return try await store.organizations(of: id)
-        case .apiKey:
+        case .apiKey, .platformOperator:
             let org = try await read { org in try await org.organization.get() }.value
             return [Membership(orgID: org.id, name: org.name, role: .member, joinedAt: org.createdAt)]
         }
@@ -51,7 +51,7 @@ public actor OrgSession {
         guard case .user(let userID) = actor else { throw TenantError.pinnedToAPIKeyOrganization }
         // One indexed read in the target org's scope: only the user's own membership row can match.
         let m = MembershipsTable.table
-        let membership = try await OrgScope(orgID: orgID, actor: actor, on: store.pool)
+        let membership = try await store.scope(orgID, as: actor)
             .fetchOptional(Select.from(m).columns(m.role).where(m.userID == userID), as: Role.self)
         guard membership != nil else { throw TenantError.notAMember(orgID: orgID) }
         guard activeOrgID != orgID else { return }
@@ -77,7 +77,7 @@ public actor OrgSession {
         while true {
             let orgID = try requireActive()
             do {
-                let value = try await tracked { try await body(try await self.repositories(in: orgID)) }
+                let value = try await tracked { try await self.mappingKeyErrors { try await body(self.repositories(in: orgID)) } }
                 if activeOrgID == orgID { return Scoped(orgID: orgID, value: value) }
             } catch {
                 if Task.isCancelled || activeOrgID == orgID { throw error }
@@ -93,7 +93,7 @@ public actor OrgSession {
     public func write<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
         let orgID = try requireActive()
         do {
-            let value = try await tracked { try await body(try await self.repositories(in: orgID)) }
+            let value = try await tracked { try await self.mappingKeyErrors { try await body(self.repositories(in: orgID)) } }
             return Scoped(orgID: orgID, value: value)
         } catch {
             if !Task.isCancelled, let now = activeOrgID, now != orgID {
@@ -103,12 +103,19 @@ public actor OrgSession {
         }
     }
 
-    /// The repositories of `orgID` for this session's actor. A key's session checks first that the
-    /// key was not revoked since the session was made (one indexed read).
-    private nonisolated func repositories(in orgID: UUID) async throws -> ActiveOrg {
-        let scope = OrgScope(orgID: orgID, actor: actor, on: store.pool)
-        if case .apiKey(let keyID) = actor { try await requireUnrevoked(keyID, on: scope) }
-        return ActiveOrg(scope: scope)
+    /// The repositories of `orgID` for this session's actor. A key's every statement checks the
+    /// key in the database (a key revoked after the session was made stops working at once).
+    private nonisolated func repositories(in orgID: UUID) -> ActiveOrg {
+        ActiveOrg(scope: store.scope(orgID, as: actor))
+    }
+
+    /// A key that stopped verifying surfaces as ``TenantError/invalidAPIKey``, whichever statement met it.
+    private nonisolated func mappingKeyErrors<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as PostgresError where error.code == SQLState("TK007") {
+            throw TenantError.invalidAPIKey
+        }
     }
 
     private func requireActive() throws -> UUID {

@@ -19,11 +19,12 @@ public struct Membership: Codable, Sendable, Equatable {
     public let joinedAt: Date
 }
 
-/// The entry point: a pool connected as the application role, and the calls that come before an
-/// organization is active (users, sign-in, invitations, API keys, sessions).
+/// The entry point: a pool connected as the application role, the key its tenant context is
+/// signed with, and the calls that come before an organization is active (users, sign-in,
+/// invitations, API keys, sessions).
 ///
 /// ```swift
-/// let store = TenantStore(pool: PostgresPool(configuration: try .fromEnvironment()))
+/// let store = TenantStore(pool: PostgresPool(configuration: try .fromEnvironment()), key: try .fromEnvironment())
 /// let ada = try await store.createUser(email: "ada@example.com", emailVerified: true)
 /// let session = try await store.session(for: ada.id)
 /// let acme = try await session.createOrganization(named: "Acme")   // ada is its admin; it becomes active
@@ -31,40 +32,87 @@ public struct Membership: Codable, Sendable, Equatable {
 /// ```
 public struct TenantStore: Sendable {
     public let pool: PostgresPool
+    /// Signs every scope's context; the database verifies it.
+    public let context: SignedTenantContext
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool, key: TenantContextKey) {
+        self.pool = pool
+        self.context = SignedTenantContext(key: key)
+    }
+
+    /// A scope of `orgID` for `actor`, signed with the store's key.
+    public func scope(_ orgID: UUID, as actor: OrgScope.Actor) -> OrgScope {
+        OrgScope(orgID: orgID, actor: actor, context: context, on: pool)
+    }
+
+    /// The repositories of `orgID` for a platform operator (support, billing), on a pool whose login
+    /// is a member of `tenantkit_operator`: the one way to grant credits
+    /// (``CreditRepository/grant(_:reason:idempotencyKey:)``). The database refuses operator claims
+    /// on any other login, so the application role cannot mint credits even with the signing key.
+    public func platformOperator(_ operatorID: UUID, in orgID: UUID, on operatorPool: PostgresPool) -> ActiveOrg {
+        ActiveOrg(scope: OrgScope(orgID: orgID, actor: .platformOperator(operatorID), context: context, on: operatorPool))
+    }
+
+    /// Runs statements as `actor` with no organization chosen: the pre-tenant entry points.
+    func preTenant(_ actor: OrgScope.Actor, _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        let context = self.context
+        return Array(try await pool.pipeline(prelude: { [try context.statement(orgID: nil, actor: actor, backendPID: $0)] }, queries).dropFirst())
+    }
 
     // MARK: Users
 
+    /// Signs a user up. `emailVerified: true` says the application has already proven the address
+    /// (see ``markEmailVerified(_:)``).
     public func createUser(email: String, displayName: String? = nil, emailVerified: Bool = false) async throws -> User {
         let email = try validatedEmail(email)
+        let id = try await mappingDuplicate("users_email_lower_key", as: "a user with this email") {
+            try await pool.fetchOne("SELECT tenantkit_create_user(\(email), \(displayName))", as: UUID.self)
+        }
+        if emailVerified { try await markEmailVerified(id) }
+        return User(id: id, email: email, emailVerified: emailVerified, displayName: displayName)
+    }
+
+    /// The user with this email, for sign-in.
+    public func user(email: String) async throws -> User? {
+        let email = email.trimmingCharacters(in: .whitespaces)
+        return try await pool.fetchOptional(
+            "SELECT id, email, email_verified, display_name FROM tenantkit_user_by_email(\(email))", as: User.self)
+    }
+
+    /// The user, as they see themselves.
+    public func user(id userID: UUID) async throws -> User {
         let u = UsersTable.table
-        let insert = Insert.into(u).values(u.email.set(email), u.displayName.set(displayName), u.emailVerified.set(emailVerified))
-            .returning(u.id, u.email, u.emailVerified, u.displayName)
-        return try await mappingDuplicate("users_email_lower_key", as: "a user with this email") {
-            try await pool.fetchOne(try insert.renderGlobal(), as: User.self)
+        let rows = try await preTenant(.user(userID), [try Select.from(u).columns(u.id, u.email, u.emailVerified, u.displayName)
+            .where(u.id == userID).renderGlobal()])
+        guard let user = try rows[0].first?.decode(as: User.self) else { throw TenantError.notFound("user \(userID)") }
+        return user
+    }
+
+    /// Marks the user's current email verified, which auto-join requires. Call it once the
+    /// application has proven the address (a link it mailed was followed): the database accepts it
+    /// only with the application's signature over the user and that email.
+    public func markEmailVerified(_ userID: UUID) async throws {
+        let email = try await user(id: userID).email
+        let proof = context.key.proof(purpose: "email", subject: "\(userID.uuidString.lowercased()):\(email)")
+        do {
+            try await pool.execute("SELECT tenantkit_verify_email(\(userID), \(proof))")
+        } catch let error as PostgresError where error.code == SQLState("TK006") {
+            throw TenantError.notFound("user \(userID) with email \(email)")  // changed meanwhile
         }
     }
 
-    public func user(email: String) async throws -> User? {
-        let u = UsersTable.table
-        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
-        return try await pool.fetchOptional(
-            try Select.from(u).columns(u.id, u.email, u.emailVerified, u.displayName).where(u.email.lowercased == email).renderGlobal(),
-            as: User.self)
-    }
-
-    /// Marks the user's email verified (after the application checked it), which auto-join requires.
-    public func markEmailVerified(_ userID: UUID) async throws {
-        let u = UsersTable.table
-        guard try await pool.execute(try Update.table(u).set(u.emailVerified.set(true)).where(u.id == userID).renderGlobal()) == 1 else {
-            throw TenantError.notFound("user \(userID)")
+    /// Changes the user's email; it is unverified until ``markEmailVerified(_:)`` again.
+    public func changeEmail(of userID: UUID, to email: String) async throws {
+        let email = try validatedEmail(email)
+        try await mappingDuplicate("users_email_lower_key", as: "a user with this email") {
+            _ = try await preTenant(.user(userID), ["SELECT tenantkit_change_email(\(email))"])
         }
     }
 
     /// The user's organizations, by name: what the org switcher shows.
     public func organizations(of userID: UUID) async throws -> [Membership] {
-        try await pool.fetchAll("SELECT org_id, name, role, joined_at FROM tenantkit_user_organizations(\(userID))", as: Membership.self)
+        try await preTenant(.user(userID), ["SELECT org_id, name, role, joined_at FROM tenantkit_user_organizations()"])[0]
+            .decode(as: Membership.self)
     }
 
     // MARK: Joining
@@ -73,16 +121,10 @@ public struct TenantStore: Sendable {
     /// log records the creation, all in one transaction.
     public func createOrganization(named name: String, by userID: UUID) async throws -> UUID {
         let name = try validatedName(name, "an organization name")
-        return try await pool.withTransaction { tx in
-            let orgID: UUID
-            do {
-                orgID = try await tx.fetchOne("SELECT tenantkit_create_organization(\(userID), \(name))", as: UUID.self)
-            } catch let error as PostgresError where error.code == SQLState("P0002") {
-                throw TenantError.notFound("user \(userID)")
-            }
-            try await appendAudit(AuditRepository.entry("organization.created", target: nil, details: ["name": name]),
-                                  in: orgID, by: userID, on: tx)
-            return orgID
+        do {
+            return try await preTenant(.user(userID), ["SELECT tenantkit_create_organization(\(name))"])[0].decode(as: UUID.self)[0]
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw TenantError.notFound("user \(userID)")
         }
     }
 
@@ -91,16 +133,15 @@ public struct TenantStore: Sendable {
     public func acceptInvitation(token: String, userID: UUID) async throws -> Membership {
         let orgID: UUID
         do {
-            orgID = try await joining(userID, via: "invitation") { tx in
-                try await tx.fetchAll("SELECT org_id, role FROM tenantkit_accept_invitation(\(userID), \(token))", as: Joined.self)
-            }[0]
+            orgID = try await preTenant(.user(userID), ["SELECT org_id, role FROM tenantkit_accept_invitation(\(token))"])[0]
+                .decode(as: Joined.self)[0].orgID
         } catch let error as PostgresError {
             switch error.code.code {
             case "TK001": throw TenantError.invitationRejected(.unknownToken)
             case "TK002": throw TenantError.invitationRejected(.expired)
             case "TK003": throw TenantError.invitationRejected(.alreadyUsed)
             case "TK004": throw TenantError.invitationRejected(.wrongEmail)
-            case "P0002": throw TenantError.notFound("user \(userID)")
+            case "23503": throw TenantError.notFound("user \(userID)")
             default: throw error
             }
         }
@@ -114,33 +155,11 @@ public struct TenantStore: Sendable {
     /// enabled their (verified) email's domain and that they are not in yet. Returns those joined.
     @discardableResult
     public func signIn(userID: UUID) async throws -> [UUID] {
-        try await joining(userID, via: "email domain") { tx in
-            try await tx.fetchAll("SELECT org_id, role FROM tenantkit_join_by_email_domain(\(userID))", as: Joined.self)
-        }
-    }
-
-    /// Appends an audit entry to `orgID`'s log inside a pre-tenant transaction, which has no scope
-    /// of its own: the org's context and the entry go in one round trip.
-    private func appendAudit(_ entry: Insert, in orgID: UUID, by userID: UUID, on tx: PostgresConnection) async throws {
-        let scope = OrgScope(orgID: orgID, actor: .user(userID), on: tx)
-        _ = try await tx.pipeline([scope.contextStatement, try scope.render(entry)])
+        try await preTenant(.user(userID), ["SELECT org_id, role FROM tenantkit_join_by_email_domain()"])[0]
+            .decode(as: Joined.self).map(\.orgID)
     }
 
     private struct Joined: Decodable, Sendable { let orgID: UUID; let role: Role }
-
-    /// Runs a pre-tenant join and writes a `member.joined` audit entry in each organization joined,
-    /// in the same transaction.
-    private func joining(_ userID: UUID, via route: String, _ join: @escaping @Sendable (PostgresConnection) async throws -> [Joined]) async throws -> [UUID] {
-        try await pool.withTransaction { tx in
-            let joined = try await join(tx)
-            for membership in joined {
-                let entry = AuditRepository.entry("member.joined", target: userID.uuidString.lowercased(),
-                                                  details: ["via": route, "role": membership.role.rawValue])
-                try await appendAudit(entry, in: membership.orgID, by: userID, on: tx)
-            }
-            return joined.map(\.orgID)
-        }
-    }
 
     // MARK: Sessions
 
@@ -158,27 +177,36 @@ public struct TenantStore: Sendable {
     /// records the use. Unknown, revoked and malformed keys fail alike, with ``TenantError/invalidAPIKey``.
     public func session(apiKey: String) async throws -> OrgSession {
         let key = try await authenticate(apiKey: apiKey)
-        return OrgSession(store: self, actor: .apiKey(key.apiKeyID), activeOrgID: key.orgID, pinned: true)
+        return OrgSession(store: self, actor: key.actor, activeOrgID: key.orgID, pinned: true)
     }
 
-    /// Checks a presented API key: finds the active keys with its visible prefix, compares SHA-256
-    /// hashes in constant time, and stamps `last_used_at`.
-    public func authenticate(apiKey: String) async throws -> (orgID: UUID, apiKeyID: UUID) {
-        struct Candidate: Decodable { let orgID: UUID; let apiKeyID: UUID; let keyHash: Data }
-        let presented = Secret.hash(apiKey)
+    /// The organization and actor of a presented API key, checked by the database. A key of the
+    /// current format names its organization and id, so the check is the one round trip of its
+    /// first statement; this call makes that round trip on its own.
+    public func authenticate(apiKey: String) async throws -> (orgID: UUID, apiKeyID: UUID, actor: OrgScope.Actor) {
+        let presented = try await presentedKey(apiKey)
+        do {
+            _ = try await scope(presented.orgID, as: presented.actor).query("SELECT 1")
+        } catch let error as PostgresError where error.code == SQLState("TK007") {
+            throw TenantError.invalidAPIKey
+        }
+        return presented
+    }
+
+    /// What a presented key says about itself (no round trip for keys of the current format).
+    func presentedKey(_ apiKey: String) async throws -> (orgID: UUID, apiKeyID: UUID, actor: OrgScope.Actor) {
+        let hash = SHA256.digest(Array(apiKey.utf8))
+        if let parsed = APIKeyText(apiKey) {
+            return (parsed.orgID, parsed.keyID, .apiKey(parsed.keyID, presentedHash: hash))
+        }
+        // Keys of the first format (tk_<8 hex>_<secret>) name neither: find the one key with that
+        // prefix and hash (both unique across orgs).
+        struct Found: Decodable { let orgID: UUID; let apiKeyID: UUID }
         let parts = apiKey.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        let prefix = parts.count == 3 && parts[0] == "tk" && parts[1].count == 8 ? "tk_\(parts[1])" : ""
-        let candidates = prefix.isEmpty ? [] : try await pool.fetchAll(
-            "SELECT org_id, api_key_id, key_hash FROM tenantkit_api_key_candidates(\(prefix))", as: Candidate.self)
-        // Compare against every candidate, matched or not, so timing does not depend on where a match is.
-        var match: Candidate?
-        for candidate in candidates where Secret.constantTimeEquals(candidate.keyHash, presented) { match = match ?? candidate }
-        guard let match else { throw TenantError.invalidAPIKey }
-        let scope = OrgScope(orgID: match.orgID, actor: .apiKey(match.apiKeyID), on: pool)
-        let k = APIKeysTable.table
-        let touched = try await scope.execute(
-            Update.table(k).set(k.lastUsedAt.set(now(as: Date?.self))).where(k.id == match.apiKeyID && k.revokedAt.isNull))
-        guard touched == 1 else { throw TenantError.invalidAPIKey }  // revoked in the meantime
-        return (match.orgID, match.apiKeyID)
+        guard parts.count == 3, parts[0] == "tk", parts[1].count == 8 else { throw TenantError.invalidAPIKey }
+        let found = try await pool.fetchAll(
+            "SELECT org_id, api_key_id FROM tenantkit_authenticate_api_key(\("tk_\(parts[1])"), \(Data(hash)))", as: Found.self)
+        guard found.count == 1 else { throw TenantError.invalidAPIKey }
+        return (found[0].orgID, found[0].apiKeyID, .apiKey(found[0].apiKeyID, presentedHash: hash))
     }
 }

@@ -4,13 +4,13 @@ import Postgres
 /// One organization and the actor working in it: the context every tenant statement runs under.
 ///
 /// A single statement is one transaction on one pooled connection, and one round trip: the
-/// `set_config(..., true)` calls and the statement go in the same libpq pipeline, ended by one Sync
-/// that commits. Several statements use ``transaction(isolation:_:)``. Settings are
-/// transaction-local, so nothing of the context stays on the connection afterwards, whether the
+/// context statement of its ``TenantContext`` and the statement go in the same libpq pipeline,
+/// ended by one Sync that commits. Several statements use ``transaction(isolation:_:)``. The
+/// context is transaction-local, so nothing of it stays on the connection afterwards, whether the
 /// work commits, fails or is cancelled.
 ///
 /// ```swift
-/// let scope = OrgScope(orgID: orgID, actor: .user(userID), on: pool)
+/// let scope = OrgScope(orgID: orgID, actor: .user(userID), context: signedContext, on: pool)
 ///
 /// let runs = RunsTable.table
 /// let failed = try await scope.fetchAll(
@@ -30,41 +30,32 @@ public struct OrgScope: StatementExecutor {
     public enum Actor: Sendable, Hashable {
         /// A signed-in user.
         case user(UUID)
-        /// An API key (pinned to the organization it was issued for).
-        case apiKey(UUID)
+        /// An API key (pinned to the organization it was issued for), with the SHA-256 of the key
+        /// as presented: the database checks it against the stored hash on every statement.
+        case apiKey(UUID, presentedHash: [UInt8])
+        /// A platform operator (support staff, billing): may grant credits, from an operator's
+        /// own database login only.
+        case platformOperator(UUID)
     }
 
     /// The organization every tenant table is scoped to.
     public let orgID: UUID
     public let actor: Actor
+    /// What establishes the context in the database.
+    public let context: any TenantContext
     let host: any OrgScopeHost
 
     /// A scope on a pool (each unit of work leases a connection) or on one connection.
-    public init(orgID: UUID, actor: Actor, on host: some OrgScopeHost) {
+    public init(orgID: UUID, actor: Actor, context: some TenantContext, on host: some OrgScopeHost) {
         self.orgID = orgID
         self.actor = actor
+        self.context = context
         self.host = host
     }
 
-    /// The statement that sets the context: one statement, three transaction-local settings. The
-    /// settings not used by this actor are set to '' so no leftover value can apply.
-    public var contextStatement: PostgresQuery {
-        OrgScope.context(orgID: orgID, actor: actor)
-    }
-
-    static func context(orgID: UUID?, actor: Actor?) -> PostgresQuery {
-        var user = "", key = ""
-        switch actor {
-        case .user(let id): user = id.uuidString.lowercased()
-        case .apiKey(let id): key = id.uuidString.lowercased()
-        case nil: break
-        }
-        let org = orgID?.uuidString.lowercased() ?? ""
-        return """
-            SELECT set_config('tenantkit.org_id', \(org), true), \
-            set_config('tenantkit.user_id', \(user), true), \
-            set_config('tenantkit.api_key_id', \(key), true)
-            """
+    /// The context statement for the connection served by `backendPID`.
+    public func contextStatement(backendPID: Int32) throws -> PostgresQuery {
+        try context.statement(orgID: orgID, actor: actor, backendPID: backendPID)
     }
 
     public func render(_ statement: some Statement) throws -> PostgresQuery {
@@ -80,8 +71,9 @@ public struct OrgScope: StatementExecutor {
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
         guard !queries.isEmpty else { return [] }
         // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
-        // (or rolls back on error), ending the transaction-local settings with it.
-        let results = try await host.runAfterPrelude([contextStatement], queries)
+        // (or rolls back on error), ending the transaction-local context with it.
+        let scope = self
+        let results = try await host.runAfterPrelude({ [try scope.contextStatement(backendPID: $0)] }, count: 1, queries)
         return Array(results.dropFirst())
     }
 
@@ -98,7 +90,9 @@ public struct OrgScope: StatementExecutor {
         _ body: @Sendable (ScopedTransaction) async throws -> T
     ) async throws -> T {
         let scope = self
-        return try await host.withScopedTransaction(prelude: [contextStatement], isolation: isolation) { connection in
+        return try await host.withScopedTransaction(
+            prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
+        ) { connection in
             try await body(ScopedTransaction(scope: scope, connection: connection))
         }
     }

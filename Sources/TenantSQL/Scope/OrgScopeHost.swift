@@ -1,32 +1,54 @@
 import Postgres
 
 /// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
+///
+/// The prelude is made per connection, from its backend process id, because the context it sets
+/// is bound to that backend.
 public protocol OrgScopeHost: PostgresExecutor {
+    /// Runs `prelude + queries` in one pipeline on one connection.
+    func pipeline(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows]
+
     /// Runs `body` in a transaction on one connection; `prelude` travels with the body's first statement.
     func withScopedTransaction<T: Sendable>(
-        prelude: [PostgresQuery],
+        prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T
 }
 
 extension PostgresPool: OrgScopeHost {
+    public nonisolated func pipeline(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        try await withConnection { connection in try await connection.pipeline(prelude: prelude, queries) }
+    }
+
     public nonisolated func withScopedTransaction<T: Sendable>(
-        prelude: [PostgresQuery],
+        prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withTransaction(prelude: prelude, isolation: isolation, body)
+        try await withConnection { connection in
+            try await connection.withScopedTransaction(prelude: prelude, isolation: isolation, body)
+        }
     }
 }
 
 extension PostgresConnection: OrgScopeHost {
+    public func pipeline(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        try await pipeline(prelude(backendPID) + queries)
+    }
+
     public func withScopedTransaction<T: Sendable>(
-        prelude: [PostgresQuery],
+        prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withTransaction(prelude: prelude, isolation: isolation, body)
+        try await withTransaction(prelude: prelude(backendPID), isolation: isolation, body)
     }
 }
 
@@ -72,13 +94,16 @@ extension StatementExecutor {
 }
 
 extension OrgScopeHost {
-    /// Runs `prelude + queries` in one pipeline. A failure's `statementIndex` counts the caller's
-    /// statements only: nil for a single query or a failing prelude statement.
-    func runAfterPrelude(_ prelude: [PostgresQuery], _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+    /// Runs the `preludeCount` statements of `prelude`, then `queries`, in one pipeline. A
+    /// failure's `statementIndex` counts the caller's statements only: nil for a single query or a
+    /// failing prelude statement.
+    func runAfterPrelude(
+        _ prelude: @escaping @Sendable (Int32) throws -> [PostgresQuery], count preludeCount: Int, _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
         do {
-            return try await pipeline(prelude + queries)
+            return try await pipeline(prelude: prelude, queries)
         } catch var error as PostgresError {
-            let index = error.statementIndex.map { $0 - prelude.count }
+            let index = error.statementIndex.map { $0 - preludeCount }
             error.statementIndex = queries.count > 1 && (index ?? -1) >= 0 ? index : nil
             throw error
         }

@@ -17,7 +17,7 @@ import Postgres
 /// ```swift
 /// let curator = try UnscopedAccess(
 ///     unsafelyBypassingOrgScopeFor: "curate public catalog (ticket OPS-112)",
-///     auditedIn: platformOrgID, actor: .user(operatorID), on: ownerPool)
+///     auditedIn: platformOrgID, actor: .platformOperator(operatorID), context: signedContext, on: operatorPool)
 /// let items = CatalogItemsTable.table
 /// try await curator.execute(Insert.into(items).values(items.kind.set("model"), items.slug.set("gpt"), items.name.set("GPT")))
 /// ```
@@ -27,6 +27,8 @@ public struct UnscopedAccess: StatementExecutor {
     /// The organization whose audit log records the access.
     public let auditOrgID: UUID
     public let actor: OrgScope.Actor
+    /// What establishes the actor's context, and where the audit entry goes.
+    public let context: any TenantContext
     let host: any OrgScopeHost
 
     /// The audit row's action.
@@ -37,6 +39,7 @@ public struct UnscopedAccess: StatementExecutor {
         unsafelyBypassingOrgScopeFor reason: String,
         auditedIn auditOrgID: UUID,
         actor: OrgScope.Actor,
+        context: some TenantContext,
         on host: some OrgScopeHost
     ) throws {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -45,6 +48,7 @@ public struct UnscopedAccess: StatementExecutor {
         self.reason = reason
         self.auditOrgID = auditOrgID
         self.actor = actor
+        self.context = context
         self.host = host
     }
 
@@ -68,15 +72,17 @@ public struct UnscopedAccess: StatementExecutor {
 
     private func run(_ queries: [PostgresQuery], target: String) async throws -> [PostgresRows] {
         guard !queries.isEmpty else { return [] }
-        let details = JSONB(["reason": reason, "sql": queries.map(\.sql).joined(separator: ";\n")])
-        let audit: PostgresQuery = """
-            INSERT INTO audit_log (org_id, action, target, details) \
-            VALUES (\(auditOrgID), \(UnscopedAccess.auditAction), \(target), \(details))
-            """
+        let audit = context.auditStatement(
+            orgID: auditOrgID, action: UnscopedAccess.auditAction, target: target,
+            details: ["reason": reason, "sql": queries.map(\.sql).joined(separator: ";\n")])
         // The audit row is appended as the audited org (its policies and chain need it); the work
         // then runs with no organization set, keeping the actor.
-        let prelude = [OrgScope.context(orgID: auditOrgID, actor: actor), audit, OrgScope.context(orgID: nil, actor: actor)]
-        let results = try await host.runAfterPrelude(prelude, queries)
-        return Array(results.dropFirst(prelude.count))
+        let (context, orgID, actor) = (context, auditOrgID, actor)
+        let prelude: @Sendable (Int32) throws -> [PostgresQuery] = { pid in
+            [try context.statement(orgID: orgID, actor: actor, backendPID: pid), audit,
+             try context.statement(orgID: nil, actor: actor, backendPID: pid)]
+        }
+        let results = try await host.runAfterPrelude(prelude, count: 3, queries)
+        return Array(results.dropFirst(3))
     }
 }

@@ -54,17 +54,27 @@ struct DemoCommand: AsyncParsableCommand {
         }
         await curator.close()
 
+        // The signing key: the deployment's (TENANTKIT_CONTEXT_KEY) or, for a throwaway run, a new one.
+        let environment = ProcessInfo.processInfo.environment
+        let key = environment["TENANTKIT_CONTEXT_KEY"] != nil || environment["TENANTKIT_CONTEXT_KEY_FILE"] != nil
+            ? try TenantContextKey.fromEnvironment() : TenantContextKey.generate()
+        try await PostgresConnection.withConnection(owner) { try await key.install(on: $0) }
+        step("Context key \(key.id) installed: the database now verifies every claim the app signs")
+
         let pool = PostgresPool(configuration: app, maxConnections: 8)
+        let operators = PostgresPool(configuration: owner, maxConnections: 1)
         do {
-            try await story(TenantStore(pool: pool), run: run)
+            try await story(TenantStore(pool: pool, key: key), operators: operators, run: run)
             await pool.close()
+            await operators.close()
         } catch {
             await pool.close()
+            await operators.close()
             throw error
         }
     }
 
-    private func story(_ store: TenantStore, run: String) async throws {
+    private func story(_ store: TenantStore, operators: PostgresPool, run: String) async throws {
 
         // Two users, three organizations: Ada is in all three, Bob in two.
         let ada = try await store.createUser(email: "ada@acme-\(run).test", displayName: "Ada", emailVerified: true)
@@ -76,7 +86,9 @@ struct DemoCommand: AsyncParsableCommand {
         let domain = "acme-\(run).test"
         try await session.write { org in
             try await org.domains.register(domain, defaultRole: .member)
-            try await org.domains.markVerified(domain)
+            // The org publishes the challenge in DNS; the app's lookup finds it (stood in for here).
+            let challenge = try await org.domains.challenge(for: domain)
+            try await org.domains.markVerified(domain, challenge: challenge)
             try await org.domains.setAutoJoin(domain, enabled: true, defaultRole: .member)
         }
         let autoJoined = try await store.signIn(userID: bob.id)
@@ -93,7 +105,9 @@ struct DemoCommand: AsyncParsableCommand {
         let catalog = try await session.read { try await $0.catalog.page() }
         step("Acme's catalog (public + its own): \(catalog.value.items.map(\.name).joined(separator: ", "))")
 
-        _ = try await session.write { try await $0.credits.grant(20, reason: "welcome credits", idempotencyKey: "welcome") }
+        // ECU is bought: the platform grants it, from an operator's login, never an org admin.
+        _ = try await store.platformOperator(UUID(), in: acme, on: operators).credits
+            .grant(20, reason: "welcome credits", idempotencyKey: "welcome")
         let firstRun = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
         let retried = try await bobSession.write { try await $0.runs.start(itemID: item.id, cost: 8, idempotencyKey: "req-1") }.value
         step("Bob started a run for 8 ECU (retried with the same key: same run \(retried.id == firstRun.id)); balance \(try await session.read { try await $0.credits.balance() }.value)")
@@ -135,7 +149,7 @@ struct DemoCommand: AsyncParsableCommand {
         let audit = try await session.read { try await $0.audit.list(limit: 20) }.value
         step("Acme's audit log, newest first:")
         for entry in audit {
-            let actor = entry.actorAPIKeyID != nil ? "api key" : entry.actorUserID == ada.id ? "ada" : "bob"
+            let actor = entry.actorAPIKeyID != nil ? "api key" : entry.actorUserID == nil ? "the platform" : entry.actorUserID == ada.id ? "ada" : "bob"
             print("      #\(entry.seq) \(entry.action) by \(actor)")
         }
         step("Hash chain: \(try await session.read { try await $0.audit.verifyChain() }.value)")

@@ -457,7 +457,7 @@ import Testing
 
                 // The entry points take them as data too.
                 try await Iso.withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
-                    let org = try await app.fetchOne("SELECT tenantkit_create_organization(\(a.userID), \(payload))", as: UUID.self)
+                    let org = try await app.fetchOne("SELECT tenantkit.create_organization_for(\(a.userID), \(payload))", as: UUID.self)
                     #expect(try await app.fetchAll("SELECT name FROM tenantkit_user_organizations(\(a.userID)) WHERE org_id = \(org)", as: String.self) == [payload])
                     let invite = await Iso.error(PostgresError.self) { try await app.query("SELECT * FROM tenantkit_accept_invitation(\(a.userID), \(payload))") }
                     #expect(invite?.code == SQLState("TK001"))

@@ -119,7 +119,7 @@ import Testing
                     #expect(error?.code == .invalidTextRepresentation)
                     #expect(error?.message.hasPrefix("invalid input syntax for type uuid") == true)
                 }
-                let unknown = await Iso.error(PostgresError.self) { try await app.query("SELECT tenantkit_create_organization(\(UUID()), 'x')") }
+                let unknown = await Iso.error(PostgresError.self) { try await app.query("SELECT tenantkit.create_organization_for(\(UUID()), 'x')") }
                 #expect(unknown?.code == SQLState("P0002"))
             }
             #expect(UUID(uuidString: "not-a-uuid") == nil)  // typed APIs cannot even be called with one

@@ -38,7 +38,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TenantKitTesting"]),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKitTesting"]),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKit", "TenantKitTesting"]),
         .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "Postgres", "TenantKitTesting"]),
         .testTarget(name: "TenantKitTests", dependencies: ["TenantKit", "TenantSQL", "Postgres", "Migrations", "TenantKitTesting"]),
     ],

@@ -11,11 +11,21 @@ import Postgres
 ///
 /// It reports (one ``DoctorFinding`` each):
 /// - the connected role, or a role it can become, is superuser, has BYPASSRLS, or owns tables;
-/// - a table with an `org_id` column lacks `ENABLE` or `FORCE ROW LEVEL SECURITY`, or has no policy;
-/// - a policy calls `current_setting` per row instead of in a scalar sub-select (an InitPlan);
+/// - a table with an `org_id` column lacks `ENABLE` or `FORCE ROW LEVEL SECURITY`, or has no policy
+///   that applies to the connected role;
+/// - a policy that applies to the connected role trusts a plain setting (`current_setting`) instead
+///   of the verified org (`tenantkit.current_org()`), which SQL of the application can forge;
+/// - a policy verifies the context per row instead of in a scalar sub-select (an InitPlan);
 /// - a table with an `org_id` column has no index led by `org_id`;
 /// - a view lacks `security_invoker`;
-/// - a `SECURITY DEFINER` function has no pinned `search_path`, or `PUBLIC` may execute it;
+/// - a `SECURITY DEFINER` function has no pinned `search_path`, one that can reach the caller's
+///   temporary schema (`pg_temp` not last), or `PUBLIC` may execute it;
+/// - a function the connected role may execute was not created by a migration, or changed since
+///   (the runner records every function in `schema_functions`): a backdoor;
+/// - the connected role may create temporary objects (they shadow names for the whole session);
+/// - the connected role publishes its SQL text in `pg_stat_activity` (`track_activities` on), or
+///   has role or database defaults besides `track_activities = off` (any SQL of the application
+///   can set them, for every later connection);
 /// - a `tenantkit.*` setting is set at session level on the connection;
 /// - migrations are pending or applied files changed (when a ``Migrator`` is given).
 ///
@@ -33,6 +43,8 @@ public enum Doctor {
         findings += try await policyFindings(connection)
         findings += try await viewFindings(connection)
         findings += try await functionFindings(connection)
+        findings += try await unmigratedFunctionFindings(connection, notes: &notes)
+        findings += try await sessionFindings(connection)
         findings += try await settingFindings(connection)
 
         if let migrator {
@@ -118,12 +130,16 @@ public enum Doctor {
 
     private static func tableFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
         struct TenantTable: Decodable {
-            let relation: String; let enabled: Bool; let forced: Bool; let policies: Int; let orgIndex: Bool
+            let relation: String; let enabled: Bool; let forced: Bool; let policies: Int; let usable: Bool; let orgIndex: Bool
         }
         let tables = try await connection.fetchAll("""
             SELECT (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation,
                    c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
-                   (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid) AS policies,
+                   (SELECT count(*) FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid = c.oid
+                      AND EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE r = 0 OR pg_catalog.pg_has_role(current_user, r, 'MEMBER'))) AS policies,
+                   -- A table only the owner's functions touch needs no policy for the connected role.
+                   pg_catalog.has_table_privilege(current_user, c.oid, 'SELECT, INSERT, UPDATE, DELETE') AS usable,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                            WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS org_index
             FROM pg_catalog.pg_class c
@@ -145,8 +161,8 @@ public enum Doctor {
             if !table.forced {
                 findings.append(DoctorFinding(.rlsNotForced, subject, "has an org_id column but row-level security is not forced, so its owner bypasses it (ALTER TABLE ... FORCE ROW LEVEL SECURITY)"))
             }
-            if table.policies == 0 {
-                findings.append(DoctorFinding(.noPolicy, subject, "has an org_id column but no row-level security policy"))
+            if table.policies == 0 && table.usable {
+                findings.append(DoctorFinding(.noPolicy, subject, "has an org_id column but no row-level security policy for the connected role, which therefore sees nothing"))
             }
             if !table.orgIndex {
                 findings.append(DoctorFinding(.noOrgIndex, subject, "has an org_id column but no index led by org_id: every tenant query scans it"))
@@ -156,26 +172,40 @@ public enum Doctor {
     }
 
     private static func policyFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
-        struct PolicyRow: Decodable { let policy: String; let relation: String; let qual: String?; let withCheck: String? }
+        struct PolicyRow: Decodable {
+            let policy: String; let relation: String; let qual: String?; let withCheck: String?; let appliesToMe: Bool; let tenant: Bool
+        }
         let policies = try await connection.fetchAll("""
             SELECT p.polname::text AS policy,
                    (quote_ident(n.nspname) || '.' || quote_ident(c.relname)) AS relation,
                    pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
-                   pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+                   pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,
+                   EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE r = 0 OR pg_catalog.pg_has_role(current_user, r, 'MEMBER')) AS applies_to_me,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped) AS tenant
             FROM pg_catalog.pg_policy p
             JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE \(unsafeRaw: userSchemas)
             ORDER BY 2, 1
             """, as: PolicyRow.self)
-        return policies.compactMap { row in
-            let perRow = [row.qual, row.withCheck].compactMap { $0 }.contains { PolicyExpression.callsSettingPerRow($0) }
-            guard perRow else { return nil }
-            return DoctorFinding(
-                .policyPerRowSetting, "policy \(row.policy) on \(row.relation)",
-                "calls current_setting for every row; wrap it in a scalar sub-select, "
-                    + "(SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid), so it runs once per statement")
+        var findings: [DoctorFinding] = []
+        for row in policies {
+            let expressions = [row.qual, row.withCheck].compactMap { $0 }
+            let subject = "policy \(row.policy) on \(row.relation)"
+            if expressions.contains(where: PolicyExpression.verifiesPerRow) {
+                findings.append(DoctorFinding(
+                    .policyPerRowSetting, subject,
+                    "reads the tenant context for every row; wrap it in a scalar sub-select, "
+                        + "(SELECT tenantkit.current_org()), so it is verified once per statement"))
+            }
+            if row.appliesToMe, row.tenant, expressions.contains(where: PolicyExpression.trustsPlainSetting) {
+                findings.append(DoctorFinding(
+                    .policyTrustsPlainSetting, subject,
+                    "compares with current_setting(...), which any SQL of the connected role can set to another org; "
+                        + "compare with (SELECT tenantkit.current_org()), which verifies the signed claim"))
+            }
         }
+        return findings
     }
 
     private static func viewFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
@@ -199,11 +229,14 @@ public enum Doctor {
     }
 
     private static func functionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
-        struct FunctionRow: Decodable { let function: String; let pinned: Bool; let publicExecute: Bool }
+        struct FunctionRow: Decodable { let function: String; let pinned: Bool; let reachesTemp: Bool; let publicExecute: Bool }
         let functions = try await connection.fetchAll("""
             SELECT (quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')') AS function,
                    EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) s WHERE s LIKE 'search\\_path=%') AS pinned,
+                   -- The temporary schema is searched first unless named; named last it only holds what the caller made.
+                   EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) s
+                           WHERE s LIKE 'search\\_path=%' AND s !~ 'pg_temp"?\\s*$' AND s NOT IN ('search_path=""', 'search_path=')) AS reaches_temp,
                    EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                            WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS public_execute
             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -219,7 +252,13 @@ public enum Doctor {
             if !function.pinned {
                 findings.append(DoctorFinding(
                     .definerWithoutSearchPath, subject,
-                    "is SECURITY DEFINER without a pinned search_path, so a caller's objects can hijack it (ALTER FUNCTION ... SET search_path = pg_catalog, public)"))
+                    "is SECURITY DEFINER without a pinned search_path, so a caller's objects can hijack it (ALTER FUNCTION ... SET search_path = pg_catalog, pg_temp)"))
+            }
+            if function.pinned, function.reachesTemp {
+                findings.append(DoctorFinding(
+                    .definerSearchPathReachesTemp, subject,
+                    "is SECURITY DEFINER and its search_path does not end with pg_temp, so the caller's temporary objects come first: "
+                        + "a temporary view or function of the caller would run as the owner (ALTER FUNCTION ... SET search_path = pg_catalog, pg_temp)"))
             }
             if function.publicExecute {
                 findings.append(DoctorFinding(
@@ -230,9 +269,73 @@ public enum Doctor {
         return findings
     }
 
+    private static func unmigratedFunctionFindings(_ connection: PostgresConnection, notes: inout [String]) async throws -> [DoctorFinding] {
+        guard try await connection.fetchOne("SELECT to_regclass('public.schema_functions') IS NOT NULL", as: Bool.self) else {
+            notes.append("functions not checked against the migrations: public.schema_functions does not exist (run `tenantkit migrate`)")
+            return []
+        }
+        let unknown = try await connection.fetchAll("""
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prokind IN ('f', 'p')
+              AND \(unsafeRaw: userSchemas)
+              AND pg_catalog.has_function_privilege(current_user, p.oid, 'EXECUTE')
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+              AND NOT EXISTS (SELECT 1 FROM public.schema_functions f
+                              WHERE f.signature = quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+                                                  || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+                                AND f.definition_md5 = md5(pg_catalog.pg_get_functiondef(p.oid)))
+            ORDER BY 1
+            """, as: String.self)
+        return unknown.map {
+            DoctorFinding(
+                .unmigratedFunction, "function \($0)",
+                "may be executed by the connected role but no migration created it, or it changed after its migration: find who did")
+        }
+    }
+
+    private static func sessionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct Session: Decodable { let role: String; let temporary: Bool; let trackActivities: String; let defaults: [String] }
+        let session = try await connection.fetchOne("""
+            SELECT current_user::text AS role,
+                   pg_catalog.has_database_privilege(current_user, pg_catalog.current_database(), 'TEMPORARY') AS temporary,
+                   current_setting('track_activities') AS track_activities,
+                   coalesce((SELECT array_agg(c.setting ORDER BY c.setting)
+                             FROM pg_catalog.pg_db_role_setting d, unnest(d.setconfig) AS c(setting)
+                             WHERE d.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                               AND d.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+                               AND c.setting <> 'track_activities=off'), '{}') AS defaults
+            """, as: Session.self)
+        guard !(try await connection.fetchOne("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", as: Bool.self)) else {
+            return []  // reported as a superuser already; these are the application role's rules
+        }
+        var findings: [DoctorFinding] = []
+        let subject = "role \(session.role)"
+        if session.temporary {
+            findings.append(DoctorFinding(
+                .appMayCreateTemp, subject,
+                "may create temporary objects, which shadow tables and functions for the rest of the session "
+                    + "(REVOKE TEMPORARY ON DATABASE ... FROM PUBLIC, \(session.role))"))
+        }
+        if session.trackActivities != "off" {
+            findings.append(DoctorFinding(
+                .appPublishesSQL, subject,
+                "publishes its SQL text in pg_stat_activity, where every other session of the role reads it "
+                    + "(as a superuser: ALTER ROLE \(session.role) SET track_activities = off)"))
+        }
+        for setting in session.defaults where !setting.hasPrefix("tenantkit.") {
+            findings.append(DoctorFinding(
+                .roleDefault, "setting \(setting.split(separator: "=").first ?? "")",
+                "is a default of \(subject) (\(setting)); the role can set its own defaults, so SQL of the application may have: "
+                    + "check it, and remove it with ALTER ROLE \(session.role) RESET ..."))
+        }
+        return findings
+    }
+
     /// The tenant context settings. PostgreSQL hides custom settings from `pg_settings`, so they are
     /// asked for by name.
-    public static let contextSettings = ["tenantkit.org_id", "tenantkit.user_id", "tenantkit.api_key_id", "tenantkit.cross_org_read"]
+    public static let contextSettings = ["tenantkit.claim", "tenantkit.org_id", "tenantkit.user_id", "tenantkit.api_key_id", "tenantkit.cross_org_read"]
 
     private static func settingFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
         struct Setting: Decodable { let name: String; let source: String }
@@ -253,7 +356,7 @@ public enum Doctor {
         return settings.map {
             DoctorFinding(
                 .sessionSetting, "setting \($0.name)",
-                "is set outside a transaction (source: \($0.source)); tenant context must only be set with set_config(name, value, true) inside one")
+                "is set outside a transaction (source: \($0.source)); the tenant context must only be set inside one, where it ends with the transaction")
         }
     }
 }
@@ -275,8 +378,20 @@ public struct DoctorCheck: Hashable, Sendable, Encodable, CustomStringConvertibl
     public static let rlsNotForced = DoctorCheck(id: "rls-not-forced")
     /// A table with `org_id` has no policy.
     public static let noPolicy = DoctorCheck(id: "no-policy")
-    /// A policy calls `current_setting` outside a scalar sub-select.
+    /// A policy reads the tenant context outside a scalar sub-select (once per row).
     public static let policyPerRowSetting = DoctorCheck(id: "policy-per-row-setting")
+    /// A policy of a tenant table trusts a plain setting instead of the verified org.
+    public static let policyTrustsPlainSetting = DoctorCheck(id: "policy-trusts-plain-setting")
+    /// A `SECURITY DEFINER` function's `search_path` reaches the caller's temporary schema.
+    public static let definerSearchPathReachesTemp = DoctorCheck(id: "definer-search-path-reaches-temp")
+    /// A function the app may execute was not created (as it is) by a migration.
+    public static let unmigratedFunction = DoctorCheck(id: "unmigrated-function")
+    /// The app role may create temporary objects.
+    public static let appMayCreateTemp = DoctorCheck(id: "app-may-create-temp")
+    /// The app role's SQL text is visible in `pg_stat_activity`.
+    public static let appPublishesSQL = DoctorCheck(id: "app-publishes-sql")
+    /// The app role has a role or database default setting.
+    public static let roleDefault = DoctorCheck(id: "role-default")
     /// A table with `org_id` has no index whose first column is `org_id`.
     public static let noOrgIndex = DoctorCheck(id: "no-org-index")
     /// A view runs with its owner's rights instead of the caller's.
@@ -347,9 +462,25 @@ public struct DoctorError: Error, Sendable, CustomStringConvertible {
 
 /// Reads a policy expression as PostgreSQL prints it (`pg_get_expr`).
 enum PolicyExpression {
-    /// True when `current_setting` is called outside any `( SELECT ... )` sub-select: the planner
-    /// then evaluates it for each row instead of once, as an InitPlan.
-    static func callsSettingPerRow(_ expression: String) -> Bool {
+    /// What reads the tenant context in a policy.
+    static let contextReaders: Set<String> = [
+        "current_setting", "current_org", "current_org_for", "current_user_id", "current_api_key_id", "current_role", "verified_principal",
+    ]
+
+    /// True when the context is read (``contextReaders``) outside any `( SELECT ... )` sub-select:
+    /// the planner then evaluates it for each row instead of once, as an InitPlan.
+    static func verifiesPerRow(_ expression: String) -> Bool {
+        calls(expression, contextReaders, outsideSubSelectsOnly: true)
+    }
+
+    /// True when the expression reads a setting directly (forgeable by any SQL of the role).
+    static func trustsPlainSetting(_ expression: String) -> Bool {
+        calls(expression, ["current_setting"], outsideSubSelectsOnly: false)
+    }
+
+    /// True when a function of `names` is called, outside string literals (and, when
+    /// `outsideSubSelectsOnly`, outside any sub-select).
+    static func calls(_ expression: String, _ names: Set<String>, outsideSubSelectsOnly: Bool) -> Bool {
         let scalars = Array(expression.unicodeScalars)
         var groups: [Bool] = []  // one per open parenthesis: does it hold a sub-select?
         var i = 0
@@ -380,7 +511,7 @@ enum PolicyExpression {
                 let start = i
                 while i < scalars.count && isWordScalar(scalars[i]) { i += 1 }
                 let word = String(String.UnicodeScalarView(scalars[start..<i])).lowercased()
-                if word == "current_setting" && !groups.contains(true) { return true }
+                if names.contains(word) && !(outsideSubSelectsOnly && groups.contains(true)) { return true }
             } else {
                 i += 1
             }

@@ -189,6 +189,29 @@ public struct Migrator: Sendable {
             INSERT INTO public.schema_migrations (version, name, checksum, duration_ms)
             VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
             """)
+        try await connection.execute(Self.recordFunctions(version: migration.version))
+    }
+
+    /// Records every function the migrations have left (signature and a digest of its definition) in
+    /// `public.schema_functions`, so `doctor` can name a function nobody migrated in: a backdoor.
+    static func recordFunctions(version: Int) -> PostgresQuery {
+        """
+        WITH present AS (
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS signature,
+                   md5(pg_catalog.pg_get_functiondef(p.oid)) AS definition_md5
+            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prokind IN ('f', 'p')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        ), gone AS (
+            DELETE FROM public.schema_functions f WHERE NOT EXISTS (SELECT 1 FROM present WHERE present.signature = f.signature)
+        )
+        INSERT INTO public.schema_functions (signature, definition_md5, version)
+        SELECT signature, definition_md5, \(version) FROM present
+        ON CONFLICT (signature) DO UPDATE SET definition_md5 = EXCLUDED.definition_md5, version = EXCLUDED.version
+        WHERE public.schema_functions.definition_md5 <> EXCLUDED.definition_md5
+        """
     }
 
     /// The error for a failing file: file, line, column, SQLSTATE and the server's message.
@@ -297,7 +320,13 @@ public struct Migrator: Sendable {
             checksum    text        NOT NULL,
             applied_at  timestamptz NOT NULL DEFAULT now(),
             duration_ms bigint      NOT NULL
-        )
+        );
+        CREATE TABLE IF NOT EXISTS public.schema_functions (
+            signature      text   NOT NULL PRIMARY KEY,
+            definition_md5 text   NOT NULL,
+            version        bigint NOT NULL
+        );
+        GRANT SELECT ON public.schema_functions TO PUBLIC
         """
 
     private struct AppliedRow: Decodable {

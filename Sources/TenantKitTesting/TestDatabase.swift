@@ -46,6 +46,16 @@ public struct TestDatabase: Sendable {
         let admin = try await PostgresConnection.connect(server)
         defer { Task { await admin.close() } }
         try await admin.executeScript(unsafeSQL: "CREATE DATABASE \(PostgresIdentifier(name)) TEMPLATE \(PostgresIdentifier(templateName))")
+        // A clone does not inherit its template's database privileges: keep TEMPORARY revoked
+        // from PUBLIC where the template's migrations revoked it.
+        let temporaryRevoked = try await admin.fetchOne("""
+            SELECT datacl IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM aclexplode(datacl) a WHERE a.grantee = 0 AND a.privilege_type = 'TEMPORARY')
+            FROM pg_database WHERE datname = \(templateName)
+            """, as: Bool.self)
+        if temporaryRevoked {
+            try await admin.executeScript(unsafeSQL: "REVOKE TEMPORARY ON DATABASE \(PostgresIdentifier(name)) FROM PUBLIC")
+        }
         return TestDatabase(configuration: server.with(database: name), name: name)
     }
 

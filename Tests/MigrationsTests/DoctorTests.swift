@@ -47,15 +47,24 @@ import TenantKitTesting
     }
 
     @Test func noPolicy() async throws {
-        #expect(summary(try await findings(after: "DROP POLICY ecu_accounts_tenant ON ecu_accounts"))
+        #expect(summary(try await findings(after: "DROP POLICY ecu_accounts_read ON ecu_accounts"))
             == ["no-policy table public.ecu_accounts"])
     }
 
     @Test func policyCallingCurrentSettingPerRow() async throws {
         let found = try await findings(after: """
-            CREATE POLICY runs_slow ON runs USING (org_id = nullif(current_setting('tenantkit.org_id', true), '')::uuid)
+            CREATE POLICY runs_slow ON runs TO tenantkit_app USING (org_id = tenantkit.current_org())
             """)
         #expect(summary(found) == ["policy-per-row-setting policy runs_slow on public.runs"])
+    }
+
+    @Test func policyTrustingAPlainSetting() async throws {
+        let found = try await findings(after: """
+            CREATE POLICY runs_forgeable ON runs TO tenantkit_app
+                USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))
+            """)
+        #expect(summary(found) == ["policy-trusts-plain-setting policy runs_forgeable on public.runs"])
+        #expect(found[0].message.contains("tenantkit.current_org()"))
     }
 
     @Test func tenantTableWithoutOrgIndex() async throws {
@@ -64,8 +73,8 @@ import TenantKitTesting
             CREATE TABLE widgets (id uuid PRIMARY KEY, org_id uuid NOT NULL);
             ALTER TABLE widgets ENABLE ROW LEVEL SECURITY;
             ALTER TABLE widgets FORCE ROW LEVEL SECURITY;
-            CREATE POLICY widgets_tenant ON widgets
-                USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
+            CREATE POLICY widgets_tenant ON widgets TO tenantkit_app
+                USING (org_id = (SELECT tenantkit.current_org()));
             RESET ROLE;
             """)
         #expect(summary(found) == ["no-org-index table public.widgets"])
@@ -91,11 +100,35 @@ import TenantKitTesting
         let found = try await findings(after: """
             SET ROLE tenantkit_owner;
             CREATE FUNCTION count_runs(p uuid) RETURNS bigint LANGUAGE sql SECURITY DEFINER
-                SET search_path = pg_catalog, public AS 'SELECT count(*) FROM runs';
+                SET search_path = pg_catalog, pg_temp AS 'SELECT count(*) FROM public.runs';
             GRANT EXECUTE ON FUNCTION count_runs(uuid) TO PUBLIC;
             RESET ROLE;
             """)
-        #expect(summary(found) == ["definer-executable-by-public function public.count_runs(p uuid)"])
+        // No migration made it, and anyone may run it as the owner.
+        #expect(summary(found) == [
+            "definer-executable-by-public function public.count_runs(p uuid)", "unmigrated-function function public.count_runs(p uuid)",
+        ])
+    }
+
+    @Test func definerSearchPathReachingTheCallersTemporarySchema() async throws {
+        let found = try await findings(after: """
+            SET ROLE tenantkit_owner;
+            CREATE FUNCTION count_runs() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+                SET search_path = pg_catalog, public AS 'SELECT count(*) FROM runs';
+            RESET ROLE;
+            """)
+        #expect(summary(found) == ["definer-search-path-reaches-temp function public.count_runs()"])
+    }
+
+    @Test func temporaryObjectsRoleDefaultsAndPublishedSQL() async throws {
+        try await TestDatabase.with(template: .migrated) { db async throws in
+            try await withConnection(db.configuration) { admin async throws in
+                try await admin.executeScript(unsafeSQL: "GRANT TEMPORARY ON DATABASE \"\(db.name)\" TO tenantkit_app")
+                try await admin.executeScript(unsafeSQL: "ALTER ROLE tenantkit_app IN DATABASE \"\(db.name)\" SET work_mem = '64MB'")
+            }
+            let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"))
+            #expect(summary(report.findings) == ["app-may-create-temp role tenantkit_app", "role-default setting work_mem"])
+        }
     }
 
     @Test func appRoleOwnsATable() async throws {
@@ -114,13 +147,14 @@ import TenantKitTesting
         // A separate role (member of tenantkit_app, so it has the app's grants): role attributes are
         // cluster-wide and other tests use tenantkit_app at the same time.
         try await withThrowawayRole("tk_doctor_bypass", attributes: "BYPASSRLS IN ROLE tenantkit_app") { role async throws in
-            #expect(summary(try await findings(as: role)) == ["app-role-bypassrls role \(role)"])
+            // (A throwaway role also publishes its SQL: only tenantkit_app has track_activities off.)
+            #expect(summary(try await findings(as: role).filter { $0.check != .appPublishesSQL }) == ["app-role-bypassrls role \(role)"])
         }
     }
 
     @Test func appRoleThatCanBecomeTheOwner() async throws {
         try await withThrowawayRole("tk_doctor_member", attributes: "IN ROLE tenantkit_app, tenantkit_owner") { role async throws in
-            let found = try await findings(as: role)
+            let found = try await findings(as: role).filter { $0.check != .appPublishesSQL }
             #expect(!found.isEmpty)
             #expect(found.allSatisfy { $0.check == .appRoleOwnsTables && $0.message.hasPrefix("is owned by tenantkit_owner") })
             #expect(summary(found).contains("app-role-owns-tables table public.audit_log"))

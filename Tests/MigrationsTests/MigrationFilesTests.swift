@@ -124,17 +124,17 @@ import Postgres
 
 @Suite struct PolicyExpressionTests {
     @Test func settingInsideSubSelectIsAnInitPlan() {
-        #expect(!PolicyExpression.callsSettingPerRow(
+        #expect(!PolicyExpression.verifiesPerRow(
             "(org_id = ( SELECT (NULLIF(current_setting('tenantkit.org_id'::text, true), ''::text))::uuid AS \"nullif\"))"))
-        #expect(!PolicyExpression.callsSettingPerRow("(( SELECT current_setting('x'::text, true) AS current_setting) = 'on'::text)"))
-        #expect(!PolicyExpression.callsSettingPerRow("(org_id IS NULL)"))
-        #expect(!PolicyExpression.callsSettingPerRow("(name = 'current_setting(')"))
+        #expect(!PolicyExpression.verifiesPerRow("(( SELECT current_setting('x'::text, true) AS current_setting) = 'on'::text)"))
+        #expect(!PolicyExpression.verifiesPerRow("(org_id IS NULL)"))
+        #expect(!PolicyExpression.verifiesPerRow("(name = 'current_setting(')"))
     }
 
     @Test func bareSettingIsPerRow() {
-        #expect(PolicyExpression.callsSettingPerRow(
+        #expect(PolicyExpression.verifiesPerRow(
             "(org_id = (NULLIF(current_setting('tenantkit.org_id'::text, true), ''::text))::uuid)"))
-        #expect(PolicyExpression.callsSettingPerRow(
+        #expect(PolicyExpression.verifiesPerRow(
             "((org_id IS NULL) OR (org_id = (pg_catalog.current_setting('x'::text))::uuid))"))
     }
 }

@@ -30,7 +30,7 @@ import TenantKitTesting
                 let owners = try await conn.fetchAll("""
                     SELECT DISTINCT pg_get_userbyid(relowner)::text FROM pg_class
                     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'i')
-                      AND relname NOT LIKE 'schema_migrations%'
+                      AND relname NOT LIKE 'schema_migrations%' AND relname NOT LIKE 'schema_functions%'
                     """, as: String.self)
                 #expect(owners == ["tenantkit_owner"])
             }

@@ -2,6 +2,7 @@ import Foundation
 import Migrations
 import Postgres
 import Testing
+import TenantKit
 import TenantKitTesting
 
 /// Two organizations with a row in every tenant table, written as the superuser (which bypasses RLS).
@@ -34,9 +35,12 @@ struct TwoOrgs {
                 try await admin.execute("INSERT INTO email_domain_claims (domain, org_id) VALUES (\("claimed-\(tag).test"), \(org))")
                 let item = try await admin.fetchOne("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (\(org), 'model', \("private-\(tag)"), 'Private') RETURNING id", as: UUID.self)
                 let key = try await admin.fetchOne("INSERT INTO api_keys (org_id, name, prefix, key_hash, created_by) VALUES (\(org), 'ci', \("tk_\(tag)"), sha256(convert_to(\("key-\(tag)"), 'UTF8')), \(user)) RETURNING id", as: UUID.self)
-                let run = try await admin.fetchOne("INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost) VALUES (\(org), \(item), \(user), \(key), 5) RETURNING id", as: UUID.self)
                 try await admin.execute("INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES (\(org), 100, 'grant', 'seed-grant')")
-                try await admin.execute("INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id) VALUES (\(org), -5, 'run', 'seed-run', \(run))")
+                // A run exists only with its debit: both in one statement.
+                try await admin.execute("""
+                    WITH run AS (INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost) VALUES (\(org), \(item), \(user), \(key), 5) RETURNING id)
+                    INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id) SELECT \(org), -5, 'run', 'seed-run', run.id FROM run
+                    """)
                 try await admin.execute("INSERT INTO audit_log (org_id, actor_user_id, action, target) VALUES (\(org), \(user), 'seed', 'everything')")
             }
             return TwoOrgs(orgA: orgA, orgB: orgB, userA: userA, userB: userB)
@@ -44,14 +48,25 @@ struct TwoOrgs {
     }
 }
 
-/// A transaction as tenantkit_app with the org context set the way TenantKit sets it.
+/// A transaction as tenantkit_app with the org context set the way TenantKit sets it: a claim
+/// signed with the test key for the org's admin (or, with `user`, for that user).
 func asApp<T>(
-    _ db: TestDatabase, org: UUID?, _ body: (PostgresConnection) async throws -> T
+    _ db: TestDatabase, org: UUID?, user: UUID? = nil, _ body: (PostgresConnection) async throws -> T
 ) async throws -> T {
-    try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
-        let prelude: [PostgresQuery] = org.map { ["SELECT set_config('tenantkit.org_id', \($0.uuidString), true)"] } ?? []
+    let principal: UUID? = if let user { user } else if let org {
+        try await withConnection(db.configuration) { admin async throws in
+            try await admin.fetchOne("SELECT user_id FROM memberships WHERE org_id = \(org) AND role = 'admin' LIMIT 1", as: UUID.self)
+        }
+    } else { nil }
+    return try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
+        let prelude = try principal.map { [try TestDatabase.context.statement(orgID: org, actor: .user($0), backendPID: app.backendPID)] } ?? []
         return try await app.withTransaction(prelude: prelude) { try await body($0) }
     }
+}
+
+/// The signed context statement for `user` in `org` on `connection` (test key).
+func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws -> PostgresQuery {
+    try TestDatabase.context.statement(orgID: org, actor: .user(user), backendPID: connection.backendPID)
 }
 
 @Suite struct RowLevelSecurityTests {
@@ -122,7 +137,10 @@ func asApp<T>(
             for (table, insert) in inserts {
                 let error = try await expectPostgresError { try await asApp(db, org: orgs.orgA) { try await $0.execute(insert) } }
                 #expect(error.code == .insufficientPrivilege, "table \(table)")
-                #expect(error.message == "new row violates row-level security policy for table \"\(table)\"", "table \(table)")
+                // People join only through the entry points: the app may not insert memberships at all.
+                let expected = table == "memberships" ? "permission denied for table memberships"
+                    : "new row violates row-level security policy for table \"\(table)\""
+                #expect(error.message == expected, "table \(table)")
             }
             // The public catalog is not the app's to write either.
             let error = try await expectPostgresError {
@@ -141,7 +159,7 @@ func asApp<T>(
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
             try await asApp(db, org: orgs.orgA) { app async throws in
-                #expect(try await app.execute("UPDATE api_keys SET name = 'stolen' WHERE org_id = \(orgs.orgB)") == 0)
+                #expect(try await app.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id = \(orgs.orgB)") == 0)
                 #expect(try await app.execute("UPDATE catalog_items SET name = 'defaced' WHERE slug IN ('private-b', 'public-model')") == 0)
                 #expect(try await app.execute("DELETE FROM memberships WHERE org_id = \(orgs.orgB)") == 0)
                 #expect(try await app.execute("UPDATE organizations SET name = 'Mine' WHERE id = \(orgs.orgB)") == 0)
@@ -161,7 +179,10 @@ func asApp<T>(
             for (table, move) in moves {
                 let error = try await expectPostgresError { try await asApp(db, org: orgs.orgA) { try await $0.execute(move) } }
                 #expect(error.code == .insufficientPrivilege, "table \(table)")
-                #expect(error.message == "new row violates row-level security policy for table \"\(table)\"", "table \(table)")
+                // org_id is not among the columns the app may update, except on the catalog (policy).
+                let expected = table == "catalog_items" ? "new row violates row-level security policy for table \"\(table)\""
+                    : "permission denied for table \(table)"
+                #expect(error.message == expected, "table \(table)")
             }
             try await withConnection(db.configuration) { admin async throws in
                 #expect(try await admin.fetchOne("SELECT name FROM api_keys WHERE org_id = \(orgs.orgB)", as: String.self) == "ci")
@@ -189,8 +210,9 @@ func asApp<T>(
                 ("UPDATE audit_log SET action = 'edited'", "UPDATE"), ("DELETE FROM audit_log", "DELETE"), ("TRUNCATE audit_log", "TRUNCATE"),
             ] {
                 let error = try await expectPostgresError {
-                    try await withConnection(db.configuration.with(user: "tenantkit_owner")) { owner async throws in
-                        try await owner.withTransaction(prelude: ["SELECT set_config('tenantkit.org_id', \(orgs.orgA.uuidString), true)"]) {
+                    // The owner never logs in: a member (the superuser here) becomes it.
+                    try await withConnection(db.configuration) { owner async throws in
+                        try await owner.withTransaction(prelude: ["SET LOCAL ROLE tenantkit_owner"]) {
                             try await $0.execute(statement)
                         }
                     }
@@ -208,12 +230,12 @@ func asApp<T>(
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
             let pool = db.makePool(user: "tenantkit_app", maxConnections: 8)
-            let org = orgs.orgA.uuidString
+            let (org, user) = (orgs.orgA, orgs.userA)
             try await withThrowingTaskGroup(of: Void.self) { group async throws in
                 for i in 0..<40 {
                     group.addTask {
                         _ = try await pool.withConnection { conn async throws in
-                            try await conn.withTransaction(prelude: ["SELECT set_config('tenantkit.org_id', \(org), true)"]) { tx async throws in
+                            try await conn.withTransaction(prelude: [claim(org, user, on: conn)]) { tx async throws in
                                 try await tx.execute("INSERT INTO audit_log (action, target, details) VALUES ('append', \("item-\(i)"), \(JSONB(["i": i])))")
                             }
                         }
@@ -225,14 +247,14 @@ func asApp<T>(
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await pool.withConnection { conn async throws in
-                    try await conn.withTransaction(prelude: ["SELECT set_config('tenantkit.org_id', \(org), true)"]) { tx async throws in
+                    try await conn.withTransaction(prelude: [claim(org, user, on: conn)]) { tx async throws in
                         try await tx.execute("INSERT INTO audit_log (action) VALUES ('rolled back')")
                         throw Abort()
                     }
                 }
             }
             _ = try await pool.withConnection { conn async throws in
-                try await conn.withTransaction(prelude: ["SELECT set_config('tenantkit.org_id', \(org), true)"]) { tx async throws in
+                try await conn.withTransaction(prelude: [claim(org, user, on: conn)]) { tx async throws in
                     try await tx.execute("INSERT INTO audit_log (action) VALUES ('last')")
                 }
             }
@@ -249,7 +271,8 @@ func asApp<T>(
                            action, target, details::text AS details, prev_hash, hash
                     FROM audit_log ORDER BY seq
                     """, as: Row.self)
-                #expect(rows.map(\.seq) == Array(1...42))
+                // seq 1 is the org's creation, 2 the seed's entry.
+                #expect(rows.map(\.seq) == Array(1...43))
                 #expect(rows.last?.action == "last")
                 // Recompute the chain outside the database from the documented canonical encoding.
                 var previous = Data(repeating: 0, count: 32)
@@ -269,7 +292,7 @@ func asApp<T>(
                 #expect(try await app.fetchOne("SELECT tenantkit_audit_verify()", as: Int?.self) == nil)
             }
             try await asApp(db, org: orgs.orgB) { app async throws in
-                #expect(try await app.fetchAll("SELECT seq FROM audit_log", as: Int.self) == [1])  // org B's chain is its own
+                #expect(try await app.fetchAll("SELECT seq FROM audit_log ORDER BY seq", as: Int.self) == [1, 2])  // org B's chain is its own
             }
         }
     }
@@ -280,20 +303,29 @@ func asApp<T>(
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
             struct Listed: Decodable, Equatable { let orgId: UUID; let name: String; let role: String }
-            try await asApp(db, org: nil) { app async throws in
-                let created = try await app.fetchOne("SELECT tenantkit.create_organization_for(\(orgs.userA), 'Another Org')", as: UUID.self)
-                let listed = try await app.fetchAll("SELECT org_id, name, role FROM tenantkit_user_organizations(\(orgs.userA))", as: Listed.self)
+            try await asApp(db, org: nil, user: orgs.userA) { app async throws in
+                let created = try await app.fetchOne("SELECT tenantkit_create_organization('Another Org')", as: UUID.self)
+                let listed = try await app.fetchAll("SELECT org_id, name, role FROM tenantkit_user_organizations()", as: Listed.self)
                 #expect(listed == [Listed(orgId: created, name: "Another Org", role: "admin"), Listed(orgId: orgs.orgA, name: "Org A", role: "admin")])
-                // Still pre-tenant: the caller's (empty) context is back.
+                // Still pre-tenant: the caller's context names no organization.
                 #expect(try await app.fetchOne("SELECT count(*) FROM memberships", as: Int.self) == 0)
             }
-            // Outside a transaction: the failure is the point here.
+            // The user comes from the verified claim, never from an argument: without one, nothing.
             try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
-                let error = try await expectPostgresError { _ = try await app.query("SELECT tenantkit.create_organization_for(\(UUID()), 'Nobody')") }
-                #expect(error.code == SQLState("P0002"))
+                let error = try await expectPostgresError { _ = try await app.query("SELECT tenantkit_create_organization('Nobody')") }
+                #expect(error.code == .insufficientPrivilege)
+                #expect(error.message == "this call needs a signed-in user")
+                let provisioning = try await expectPostgresError {
+                    _ = try await app.query("SELECT tenantkit.create_organization_for(\(orgs.userB), 'Planted in B''s switcher')")
+                }
+                #expect(provisioning.message == "permission denied for function create_organization_for")
             }
+            // Each user lists their own organizations only.
             try await asApp(db, org: orgs.orgA) { app async throws in
-                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_user_organizations(\(orgs.userB))", as: UUID.self) == [orgs.orgB])
+                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_user_organizations()", as: UUID.self).contains(orgs.orgB) == false)
+            }
+            try await asApp(db, org: nil, user: orgs.userB) { app async throws in
+                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_user_organizations()", as: UUID.self) == [orgs.orgB])
             }
         }
     }
@@ -303,17 +335,17 @@ func asApp<T>(
             let orgs = try await TwoOrgs.seed(db)
             let carol = UUID(), mallory = UUID()
             try await withConnection(db.configuration) { admin async throws in
-                try await admin.execute("INSERT INTO users (id, email) VALUES (\(carol), 'Carol@Example.test'), (\(mallory), 'mallory@example.test')")
+                try await admin.execute("INSERT INTO users (id, email) VALUES (\(carol), 'Carol@example.test'), (\(mallory), 'mallory@example.test')")
                 try await admin.execute("""
                     INSERT INTO invitations (org_id, email, role, token_hash) VALUES
-                        (\(orgs.orgA), 'carol@example.TEST', 'viewer', sha256(convert_to('good-token', 'UTF8'))),
-                        (\(orgs.orgA), 'carol@example.test', 'member', sha256(convert_to('old-token', 'UTF8')))
+                        (\(orgs.orgA), 'carol@example.test', 'viewer', sha256(convert_to('good-token', 'UTF8'))),
+                        (\(orgs.orgA), 'CAROL@example.test', 'member', sha256(convert_to('old-token', 'UTF8')))
                     """)
                 try await admin.execute("UPDATE invitations SET created_at = now() - interval '8 days', expires_at = now() - interval '1 day' WHERE token_hash = sha256(convert_to('old-token', 'UTF8'))")
             }
             struct Accepted: Decodable, Equatable { let orgId: UUID; let role: String }
             func accept(_ user: UUID, _ token: String) async throws -> [Accepted] {
-                try await asApp(db, org: nil) { try await $0.fetchAll("SELECT * FROM tenantkit_accept_invitation(\(user), \(token))", as: Accepted.self) }
+                try await asApp(db, org: nil, user: user) { try await $0.fetchAll("SELECT * FROM tenantkit_accept_invitation(\(token))", as: Accepted.self) }
             }
             func failure(_ user: UUID, _ token: String) async throws -> PostgresError {
                 try await expectPostgresError { _ = try await accept(user, token) }
@@ -328,6 +360,8 @@ func asApp<T>(
             try await asApp(db, org: orgs.orgA) { app async throws in
                 #expect(try await app.fetchOne("SELECT role FROM memberships WHERE user_id = \(carol)", as: String.self) == "viewer")
                 #expect(try await app.fetchOne("SELECT accepted_by FROM invitations WHERE accepted_at IS NOT NULL", as: UUID.self) == carol)
+                // The entry point wrote its own audit entry, as the user who joined.
+                #expect(try await app.fetchOne("SELECT actor_user_id FROM audit_log WHERE action = 'member.joined'", as: UUID.self) == carol)
             }
         }
     }
@@ -335,28 +369,44 @@ func asApp<T>(
     @Test func joinByVerifiedEmailDomain() async throws {
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
+            let key = TenantContextKey.forTesting
+            func verify(_ org: UUID, _ domain: String, as app: PostgresConnection) async throws {
+                let challenge = try await app.fetchOne("SELECT tenantkit_issue_domain_challenge(\(domain))", as: String.self)
+                let proof = key.proof(purpose: "domain", subject: "\(org.uuidString.lowercased()):\(domain):\(challenge)")
+                _ = try await app.query("SELECT tenantkit_verify_org_domain(\(domain), \(challenge), \(proof))")
+            }
             // The org admin registers and verifies the domain, then enables auto-join, all as the app.
             try await asApp(db, org: orgs.orgA) { app async throws in
                 try await app.execute("INSERT INTO org_email_domains (domain) VALUES ('acme.test')")
-                _ = try await app.query("SELECT tenantkit_verify_org_domain('acme.test')")
+                try await verify(orgs.orgA, "acme.test", as: app)
                 try await app.execute("UPDATE org_email_domains SET enabled = true, default_role = 'viewer' WHERE domain = 'acme.test'")
             }
             // Org B cannot take a domain org A verified.
             let taken = try await expectPostgresError {
                 try await asApp(db, org: orgs.orgB) { app async throws in
                     try await app.execute("INSERT INTO org_email_domains (domain) VALUES ('acme.test')")
-                    _ = try await app.query("SELECT tenantkit_verify_org_domain('acme.test')")
+                    try await verify(orgs.orgB, "acme.test", as: app)
                 }
             }
             #expect(taken.code == SQLState("TK005"))
+            // Without the application's proof (an injection cannot sign one), or with another
+            // org's challenge, nothing is verified.
+            let unproven = try await expectPostgresError {
+                try await asApp(db, org: orgs.orgB) { app async throws in
+                    try await app.execute("INSERT INTO org_email_domains (domain) VALUES ('unclaimed.test')")
+                    let challenge = try await app.fetchOne("SELECT tenantkit_issue_domain_challenge('unclaimed.test')", as: String.self)
+                    _ = try await app.query("SELECT tenantkit_verify_org_domain('unclaimed.test', \(challenge), \(String(repeating: "0", count: 82)))")
+                }
+            }
+            #expect(unproven.code == SQLState("TK006"))
 
             let dave = UUID(), erin = UUID()
             _ = try await withConnection(db.configuration) { admin async throws in
-                try await admin.execute("INSERT INTO users (id, email, email_verified) VALUES (\(dave), 'dave@ACME.test', true), (\(erin), 'erin@acme.test', false)")
+                try await admin.execute("INSERT INTO users (id, email, email_verified) VALUES (\(dave), 'Dave@acme.test', true), (\(erin), 'erin@acme.test', false)")
             }
             struct Joined: Decodable, Equatable { let orgId: UUID; let role: String }
             func join(_ user: UUID) async throws -> [Joined] {
-                try await asApp(db, org: nil) { try await $0.fetchAll("SELECT * FROM tenantkit_join_by_email_domain(\(user))", as: Joined.self) }
+                try await asApp(db, org: nil, user: user) { try await $0.fetchAll("SELECT * FROM tenantkit_join_by_email_domain()", as: Joined.self) }
             }
             #expect(try await join(dave) == [Joined(orgId: orgs.orgA, role: "viewer")])
             #expect(try await join(dave) == [])  // already a member
@@ -365,24 +415,26 @@ func asApp<T>(
         }
     }
 
-    @Test func lookUpAnAPIKey() async throws {
+    @Test func lookUpAnAPIKeyOfTheFirstFormat() async throws {
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
-            struct Key: Decodable, Equatable { let orgId: UUID; let name: String; let prefix: String; let createdBy: UUID? }
-            let hash = try await withConnection(db.configuration) {
-                try await $0.fetchOne("SELECT sha256(convert_to('key-b', 'UTF8'))", as: Data.self)
+            struct Key: Decodable, Equatable { let orgId: UUID; let apiKeyId: UUID }
+            let (hash, id) = try await withConnection(db.configuration) { admin async throws in
+                (try await admin.fetchOne("SELECT sha256(convert_to('key-b', 'UTF8'))", as: Data.self),
+                 try await admin.fetchOne("SELECT id FROM api_keys WHERE prefix = 'tk_b'", as: UUID.self))
             }
             try await asApp(db, org: nil) { app async throws in
-                let keys = try await app.fetchAll("SELECT org_id, name, prefix, created_by FROM tenantkit_lookup_api_key(\(hash))", as: Key.self)
-                #expect(keys == [Key(orgId: orgs.orgB, name: "ci", prefix: "tk_b", createdBy: orgs.userB)])
-                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_lookup_api_key(\(Data(repeating: 7, count: 32)))", as: UUID.self) == [])
+                let keys = try await app.fetchAll("SELECT org_id, api_key_id FROM tenantkit_authenticate_api_key('tk_b', \(hash))", as: Key.self)
+                #expect(keys == [Key(orgId: orgs.orgB, apiKeyId: id)])
+                // The prefix alone, or another hash, finds nothing; no hash is ever returned.
+                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_authenticate_api_key('tk_b', \(Data(repeating: 7, count: 32)))", as: UUID.self) == [])
+                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_authenticate_api_key('tk_a', \(hash))", as: UUID.self) == [])
             }
             try await withConnection(db.configuration) { admin async throws in
-                #expect(try await admin.fetchOne("SELECT last_used_at IS NOT NULL FROM api_keys WHERE key_hash = \(hash)", as: Bool.self))
                 try await admin.execute("UPDATE api_keys SET revoked_at = now() WHERE key_hash = \(hash)")
             }
             try await asApp(db, org: nil) { app async throws in
-                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_lookup_api_key(\(hash))", as: UUID.self) == [])
+                #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_authenticate_api_key('tk_b', \(hash))", as: UUID.self) == [])
             }
         }
     }
@@ -399,9 +451,10 @@ func asApp<T>(
                     """, as: String.self)
             }
             #expect(callable == [
-                "tenantkit_accept_invitation", "tenantkit_api_key_candidates", "tenantkit_audit_verify", "tenantkit_create_organization",
-                "tenantkit_join_by_email_domain", "tenantkit_lookup_api_key", "tenantkit_user_organizations",
-                "tenantkit_verify_org_domain",
+                "tenantkit_accept_invitation", "tenantkit_audit_verify", "tenantkit_authenticate_api_key", "tenantkit_change_email",
+                "tenantkit_create_organization", "tenantkit_create_user", "tenantkit_issue_domain_challenge",
+                "tenantkit_join_by_email_domain", "tenantkit_use_api_key", "tenantkit_user_by_email", "tenantkit_user_organizations",
+                "tenantkit_verify_email", "tenantkit_verify_org_domain",
             ])
         }
     }

@@ -83,7 +83,7 @@ import Testing
                          catalog: ["B private", "Public model"], keyPrefix: "tk_b", runs: ["B private:failed", "Public model:succeeded"], balance: 500),
             ]
             for expected in cases {
-                let scope = OrgScope(orgID: expected.org, actor: .user(expected.user), on: pool)
+                let scope = OrgScope(orgID: expected.org, actor: .user(expected.user), context: TestDatabase.context, on: pool)
                 let orgs = OrganizationsTable.table
                 #expect(try await scope.fetchAll(Select.from(orgs).columns(orgs.name), as: String.self) == [expected.orgName])
 
@@ -122,7 +122,7 @@ import Testing
 
     @Test func writesThroughTheBuilderLandInTheScopesOrg() async throws {
         try await withSeededSchema { db, pool in
-            let scope = OrgScope(orgID: Self.orgA, actor: .user(Self.userA), on: pool)
+            let scope = OrgScope(orgID: Self.orgA, actor: .user(Self.userA), context: TestDatabase.context, on: pool)
             let runs = RunsTable.table, ledger = CreditLedgerTable.table, audit = AuditLogTable.table
             let publicItem = UUID(uuidString: "cccccccc-0000-0000-0000-000000000001")!
             struct Posted: Decodable { let orgID: UUID; let balanceAfter: Int64 }
@@ -150,7 +150,7 @@ import Testing
             #expect(rows.count == 1 && rows[0].seq == 1 && rows[0].actorUserID == Self.userA && rows[0].action == "run.started")
 
             // B saw none of it.
-            let b = OrgScope(orgID: Self.orgB, actor: .user(Self.userB), on: pool)
+            let b = OrgScope(orgID: Self.orgB, actor: .user(Self.userB), context: TestDatabase.context, on: pool)
             #expect(try await b.fetchAll(Select.from(audit).columns(audit.seq), as: Int64.self).isEmpty)
             #expect(try await b.fetchOne(Select.from(runs).columns(count()), as: Int64.self) == 2)
 
@@ -162,21 +162,22 @@ import Testing
 
     @Test func platformCurationOfThePublicCatalogIsAudited() async throws {
         try await withSeededSchema { db, pool in
-            let owner = db.makePool(user: "tenantkit_owner")
+            let owner = db.makePool()  // the superuser stands in for the owner's members (it never logs in)
             let curator = try UnscopedAccess(
-                unsafelyBypassingOrgScopeFor: "add a public model (test)", auditedIn: Self.orgA, actor: .user(Self.userA), on: owner)
+                unsafelyBypassingOrgScopeFor: "add a public model (test)", auditedIn: Self.orgA, actor: .user(Self.userA),
+                context: TestDatabase.context, on: owner)
             let items = CatalogItemsTable.table
             try await curator.execute(Insert.into(items).values(
                 items.orgID.set(nil), items.kind.set("model"), items.slug.set("curated"), items.name.set("Curated")))
 
             // Every org sees the new public item; A's audit log records the access.
             for org in [Self.orgA, Self.orgB] {
-                let scope = OrgScope(orgID: org, actor: .user(Self.userA), on: pool)
+                let scope = OrgScope(orgID: org, actor: .user(Self.userA), context: TestDatabase.context, on: pool)
                 #expect(try await scope.fetchOptional(Select.from(items).columns(items.name).where(items.slug == "curated"), as: String.self) == "Curated")
             }
             let audit = AuditLogTable.table
             struct Entry: Decodable { let action: String; let target: String? }
-            let a = OrgScope(orgID: Self.orgA, actor: .user(Self.userA), on: pool)
+            let a = OrgScope(orgID: Self.orgA, actor: .user(Self.userA), context: TestDatabase.context, on: pool)
             let entries = try await a.fetchAll(Select.from(audit).columns(audit.action, audit.target), as: Entry.self)
             #expect(entries.map(\.action) == [UnscopedAccess.auditAction])
             #expect(entries.first?.target == "catalog_items")

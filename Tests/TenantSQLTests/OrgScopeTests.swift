@@ -15,7 +15,7 @@ import Testing
                 (orgA, ["alpha", "beta"], ["Private A", "Public one", "Public two"]),
                 (orgB, ["alpha", "beta", "gamma"], ["B shadow", "Public one", "Public two"]),
             ] {
-                let scope = OrgScope(orgID: org, actor: .user(userA), on: pool)
+                let scope = OrgScope(orgID: org, actor: .user(userA), context: PlainSettingContext(), on: pool)
                 let p = Projects.table, t = Tasks.as("t"), i = Items.table
                 let projects = try await scope.fetchAll(
                     Select.from(p).columns(p.orgID, p.name).orderBy(p.name), as: ProjectRow.self)
@@ -42,7 +42,7 @@ import Testing
 
     @Test func writesStayInTheScopesOrg() async throws {
         try await withSeededDatabase { db, pool in
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: pool)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: pool)
             let p = Projects.table, i = Items.table
             let changed = try await scope.execute(Update.table(p).set(p.score.set(p.score + 1)).where(p.name == "alpha"))
             #expect(changed == 1)
@@ -64,7 +64,7 @@ import Testing
 
     @Test func errorsCountOnlyTheCallersStatements() async throws {
         try await withSeededDatabase { _, pool in
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: pool)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: pool)
             let single = await captureError(PostgresError.self) { try await scope.query("SELECT 1/0") }
             #expect(single?.code == SQLState("22012"))
             #expect(single?.statementIndex == nil)  // the context statement in front is not the caller's
@@ -76,7 +76,7 @@ import Testing
     @Test func foreignOrgInsertIsRejectedBeforeSending() async throws {
         try await TestDatabase.with { db in
             let connection = try await db.connect()
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: connection)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: connection)
             let p = Projects.table
             let before = connection.roundTrips
             let error = await captureError(TenantSQLError.self) {
@@ -91,7 +91,7 @@ import Testing
     @Test func aScopedReadIsOneRoundTrip() async throws {
         try await withSeededDatabase { db, _ in
             let connection = try await db.connect(user: appRole)
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: connection)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: connection)
             let p = Projects.table
             let read = Select.from(p).columns(p.name).where(p.score > 0)
             for _ in 0..<3 {
@@ -102,7 +102,7 @@ import Testing
             }
             // The prepared statement cache hits across orgs: same text, no new prepare.
             let prepared = connection.statementsPrepared
-            _ = try await OrgScope(orgID: orgB, actor: .user(userB), on: connection).fetchAll(read, as: String.self)
+            _ = try await OrgScope(orgID: orgB, actor: .user(userB), context: PlainSettingContext(), on: connection).fetchAll(read, as: String.self)
             #expect(connection.statementsPrepared == prepared)
 
             // A transaction: BEGIN and the context ride with the first statement, then COMMIT.
@@ -118,7 +118,7 @@ import Testing
 
     @Test func contextIsVisibleInsideAndGoneAfterwards() async throws {
         try await withSeededDatabase(maxConnections: 1) { _, pool in
-            let scope = OrgScope(orgID: orgA, actor: .apiKey(userB), on: pool)
+            let scope = OrgScope(orgID: orgA, actor: .apiKey(userB, presentedHash: []), context: PlainSettingContext(), on: pool)
             let inside = try await scope.fetchOne(
                 "SELECT current_setting('tenantkit.org_id') || '/' || current_setting('tenantkit.user_id') || '/' || current_setting('tenantkit.api_key_id')",
                 as: String.self)
@@ -135,7 +135,7 @@ import Testing
 
     @Test func contextIsGoneAfterAnError() async throws {
         try await withSeededDatabase(maxConnections: 1) { _, pool in
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: pool)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: pool)
             let pid = try await pool.fetchOne("SELECT pg_backend_pid()", as: Int32.self)
             _ = await captureError(PostgresError.self) { try await scope.query("SELECT 1 / 0") }
             try await expectNoContext(on: pool, backend: pid)
@@ -158,7 +158,7 @@ import Testing
         try await withSeededDatabase { db, _ in
             // One connection as the host, so "afterwards" is the very same connection.
             let connection = try await db.connect(user: appRole)
-            let scope = OrgScope(orgID: orgA, actor: .user(userA), on: connection)
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: connection)
             let observer = try await db.connect()
             let work = Task {
                 if inTransaction {
@@ -189,7 +189,7 @@ import Testing
         try await withSeededDatabase { db, _ in
             let owner = db.makePool()  // the superuser stands in for an operator role that bypasses RLS
             let access = try UnscopedAccess(
-                unsafelyBypassingOrgScopeFor: "count every org's projects (test)", auditedIn: orgA, actor: .user(userA), on: owner)
+                unsafelyBypassingOrgScopeFor: "count every org's projects (test)", auditedIn: orgA, actor: .user(userA), context: PlainSettingContext(), on: owner)
             let p = Projects.table
             let all = try await access.fetchAll(Select.from(p).columns(p.name).where(p.name == "alpha"), as: String.self)
             #expect(all == ["alpha", "alpha"])

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 @testable import TenantSQL
+import TenantKitTesting
 import Testing
 
 /// Exact SQL and binds for every statement kind, rendered in a scope for org A.
@@ -238,17 +239,17 @@ import Testing
     }
 
     @Test func scopeAndUnscopedAccessRender() throws {
-        let scope = OrgScope(orgID: orgA, actor: .user(userA), on: RenderOnlyHost())
+        let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: RenderOnlyHost())
         let p = Projects.table
         let statement = Select.from(p).columns(p.id).where(p.score > 1)
         #expect(try scope.render(statement).sql == (try rendered(statement).sql))
-        #expect(scope.contextStatement.sql == "SELECT set_config('tenantkit.org_id', $1, true), set_config('tenantkit.user_id', $2, true), set_config('tenantkit.api_key_id', $3, true)")
-        let access = try UnscopedAccess(unsafelyBypassingOrgScopeFor: "test", auditedIn: orgA, actor: .user(userA), on: RenderOnlyHost())
+        #expect(try scope.contextStatement(backendPID: 1).sql == "SELECT set_config('tenantkit.org_id', $1, true), set_config('tenantkit.user_id', $2, true), set_config('tenantkit.api_key_id', $3, true)")
+        let access = try UnscopedAccess(unsafelyBypassingOrgScopeFor: "test", auditedIn: orgA, actor: .user(userA), context: PlainSettingContext(), on: RenderOnlyHost())
         #expect(try access.render(statement).sql == #"SELECT "projects"."id" FROM "projects" WHERE "projects"."score" > $1"#)
         #expect(try access.render(Insert.into(Items.table).values(Items.table.orgID.set(nil), Items.table.slug.set("s"))).sql
             == #"INSERT INTO "items" ("org_id", "slug") VALUES ($1, $2)"#)
         #expect(throws: TenantSQLError.self) {
-            try UnscopedAccess(unsafelyBypassingOrgScopeFor: "  ", auditedIn: orgA, actor: .user(userA), on: RenderOnlyHost())
+            try UnscopedAccess(unsafelyBypassingOrgScopeFor: "  ", auditedIn: orgA, actor: .user(userA), context: PlainSettingContext(), on: RenderOnlyHost())
         }
     }
 }

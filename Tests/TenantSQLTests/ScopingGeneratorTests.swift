@@ -50,7 +50,7 @@ import Testing
             for _ in 0..<40 {
                 let shape = generator.statement()
                 for (org, other) in [(orgA, orgB), (orgB, orgA)] {
-                    let scope = OrgScope(orgID: org, actor: .user(userA), on: pool)
+                    let scope = OrgScope(orgID: org, actor: .user(userA), context: PlainSettingContext(), on: pool)
                     let query = try scope.render(shape.statement)
                     let unguarded = try rowsAsText(try await superuser.query(query))
                     let guarded = try rowsAsText(try await scope.query(shape.statement))

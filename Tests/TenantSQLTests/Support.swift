@@ -73,8 +73,11 @@ let userB = UUID(uuidString: "bbbbbbbb-1111-0000-0000-000000000002")!
 struct RenderOnlyHost: OrgScopeHost {
     func query(_ query: PostgresQuery) async throws -> PostgresRows { fatalError("rendering tests send nothing") }
     func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] { fatalError("rendering tests send nothing") }
+    func pipeline(prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        fatalError("rendering tests send nothing")
+    }
     func withScopedTransaction<T: Sendable>(
-        prelude: [PostgresQuery], isolation: PostgresConnection.IsolationLevel,
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], isolation: PostgresConnection.IsolationLevel,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T { fatalError("rendering tests send nothing") }
 }

@@ -88,9 +88,11 @@ public struct TenantContextKey: Sendable, CustomStringConvertible {
         hexString(SHA256.digest(outerPad + SHA256.digest(innerPad + message)))
     }
 
-    /// A proof that the application vouches for `subject` for `purpose` (checked by
-    /// `tenantkit.verify_proof`), valid for `lifetime`.
-    func proof(purpose: String, subject: String, validFor lifetime: Duration = .seconds(300), now: Date = Date()) -> String {
+    /// Signs a proof for an entry point that takes one (`tenantkit_verify_email`: purpose `email`,
+    /// subject `<user id>:<email>`; `tenantkit_verify_org_domain`: purpose `domain`, subject
+    /// `<org id>:<domain>:<challenge>`), valid for `lifetime`. Sign only what the application has
+    /// checked itself: a proof is what SQL running as the application role cannot make.
+    public func proof(purpose: String, subject: String, validFor lifetime: Duration = .seconds(300), now: Date = Date()) -> String {
         let head = id + Self.hex(UInt64(now.timeIntervalSince1970) + UInt64(lifetime.components.seconds), width: 10)
         return head + mac(Array("proof.\(purpose).\(subject).\(head)".utf8))
     }

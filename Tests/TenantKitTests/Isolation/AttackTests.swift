@@ -36,8 +36,8 @@ import Testing
     @Test func aPooledConnectionCarriesNothingFromOneOrgToTheNext() async throws {
         try await Iso.withTwoOrgs(maxConnections: 1) { db, a, b, pool in
             let runs = RunsTable.table
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
-            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
+            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), context: TestDatabase.context, on: pool)
             let pid = try await pool.fetchOne("SELECT pg_backend_pid()", as: Int32.self)
 
             func expectClean(_ when: String) async throws {
@@ -98,7 +98,7 @@ import Testing
 
             // A well-formed org id that is not an organization: nothing to see, nothing to write.
             let stranger = UUID()
-            let scope = OrgScope(orgID: stranger, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: stranger, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             #expect(try await scope.fetchAll("SELECT org_id FROM runs UNION ALL SELECT id FROM organizations", as: UUID.self) == [])
             let ledger = CreditLedgerTable.table
             let write = await Iso.error(PostgresError.self) {
@@ -146,7 +146,7 @@ import Testing
 
             // Through the builder the same upsert stays in A: it updates A's row with that slug, never B's.
             let items = CatalogItemsTable.table
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let updated = try await scopeA.fetchAll(
                 Insert.into(items).values(items.kind.set("model"), items.slug.set("same-slug"), items.name.set("renamed by A"))
                     .onConflict([items.slug], doUpdate: [items.name.set(items.name.excluded)])
@@ -297,7 +297,7 @@ import Testing
             var lastPrepared = prepared
             for round in 0..<4 {
                 for org in [a, b, a] {
-                    let scope = OrgScope(orgID: org.id, actor: .user(org.userID), on: pool)
+                    let scope = OrgScope(orgID: org.id, actor: .user(org.userID), context: TestDatabase.context, on: pool)
                     #expect(try await scope.fetchAll(Select.from(runs).columns(runs.orgID), as: UUID.self) == [org.id])
                     // Raw SQL with no org bind at all: only the policy's InitPlan tells the orgs apart.
                     #expect(try await scope.fetchAll("SELECT org_id FROM runs", as: UUID.self) == [org.id])
@@ -363,8 +363,8 @@ import Testing
                     """, as: Int.self) == 0)
             }
             // B appends a lot; A's audit sequence and ledger do not move.
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
-            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
+            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), context: TestDatabase.context, on: pool)
             let audit = AuditLogTable.table, ledger = CreditLedgerTable.table
             for i in 0..<7 {
                 try await scopeB.execute(Insert.into(audit).values(audit.action.set("b.busy"), audit.target.set("\(i)")))
@@ -398,7 +398,7 @@ import Testing
     @Test(arguments: ["edit", "delete", "delete last", "insert", "reorder"])
     func auditChainVerifierCatchesTampering(tampering: String) async throws {
         try await Iso.withTwoOrgs { db, a, b, pool in
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let audit = AuditLogTable.table
             for i in 2...5 { try await scopeA.execute(Insert.into(audit).values(audit.action.set("step"), audit.target.set("\(i)"))) }
             #expect(try await scopeA.fetchOne("SELECT tenantkit_audit_verify()", as: Int64?.self) == nil)
@@ -428,7 +428,7 @@ import Testing
                 }
             }
             #expect(try await scopeA.fetchOne("SELECT tenantkit_audit_verify()", as: Int64?.self) == expected)
-            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), on: pool)
+            let scopeB = OrgScope(orgID: b.id, actor: .user(b.userID), context: TestDatabase.context, on: pool)
             #expect(try await scopeB.fetchOne("SELECT tenantkit_audit_verify()", as: Int64?.self) == nil)
         }
     }
@@ -441,7 +441,7 @@ import Testing
             "Robert'); SET tenantkit.org_id = 'x", "name\u{2019}s", "💥'--",
         ]
         try await Iso.withTwoOrgs { db, a, b, pool in
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let items = CatalogItemsTable.table, orgs = OrganizationsTable.table
             struct Meta: Codable, Equatable { let note: String }
             for (i, payload) in payloads.enumerated() {
@@ -558,7 +558,7 @@ import Testing
     @Test func defaultDescriptionsCarryNoValues() async throws {
         try await Iso.withTwoOrgs { db, a, b, pool in
             let secret = "secret-\(UUID().uuidString)"
-            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let items = CatalogItemsTable.table
             let query = try scopeA.render(Select.from(items).where(items.name == secret))
             #expect(!"\(query)".contains(secret) && !"\(query)".contains(a.id.uuidString.lowercased()))

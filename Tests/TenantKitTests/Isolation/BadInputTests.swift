@@ -64,7 +64,7 @@ import Testing
 
     @Test func oversizedAndMalformedValuesAreRefusedByName() async throws {
         try await Iso.withTwoOrgs { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let items = CatalogItemsTable.table, orgs = OrganizationsTable.table, keys = APIKeysTable.table
 
             let cases: [(String, any Statement, SQLState, String?)] = [
@@ -95,7 +95,7 @@ import Testing
 
     @Test func invalidEmailsAndUUIDsAreRefusedByName() async throws {
         try await Iso.withTwoOrgs { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let invitations = InvitationsTable.table, users = UsersTable.table
             let long = String(repeating: "x", count: 320) + "@example.com"
             for email in ["not-an-email", "two@@example.com", "spaces in@example.com", "@example.com", "me@", long] {
@@ -129,7 +129,7 @@ import Testing
 
     @Test func zeroNegativeAndOverdraftingCreditAmountsChangeNothing() async throws {
         try await Iso.withTwoOrgs { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let ledger = CreditLedgerTable.table, runs = RunsTable.table
             func post(_ amount: Int64, _ key: String) async -> PostgresError? {
                 await Iso.error(PostgresError.self) {

@@ -14,7 +14,7 @@ import Testing
 
     @Test func aBackendKilledMidTransactionWritesNothingAndThePoolHeals() async throws {
         try await Iso.withTwoOrgs(maxConnections: 2) { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let ledger = CreditLedgerTable.table, audit = AuditLogTable.table
             let killer = try await db.connect()
             let victim = Task {
@@ -49,7 +49,7 @@ import Testing
     @Test(arguments: ["statement timeout", "task cancellation"])
     func aWriteStoppedMidwayRollsBackAndTheConnectionIsReused(how: String) async throws {
         try await Iso.withTwoOrgs(maxConnections: 1) { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let ledger = CreditLedgerTable.table
             let pid = try await pool.fetchOne("SELECT pg_backend_pid()", as: Int32.self)
             let work = Task {
@@ -82,7 +82,7 @@ import Testing
 
     @Test func concurrentDebitsWithRandomBackendKillsKeepTheBooksExact() async throws {
         try await Iso.withTwoOrgs(maxConnections: Self.debitTasks) { db, a, _, pool in
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let ledger = CreditLedgerTable.table
             // Enough credit for every debit; the overdraft path has its own test.
             let grant = Int64(Self.concurrentDebits) * 3
@@ -188,7 +188,7 @@ import Testing
     @Test func anExhaustedPoolTimesOutCallersWithoutDeadlockAndRecovers() async throws {
         try await Iso.withTwoOrgs(maxConnections: 2) { db, a, _, _ in
             let pool = db.makePool(user: "tenantkit_app", maxConnections: 2, acquireTimeout: .milliseconds(300))
-            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), on: pool)
+            let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let gate = try await db.connect()
             // Two holders keep both connections busy until the gate's advisory lock is released.
             try await gate.execute("SELECT pg_advisory_lock(4242)")

@@ -19,11 +19,11 @@ import Testing
             let runs = RunsTable.table, items = CatalogItemsTable.table
             harness.probes = [
                 LeakProbe("runs through OrgScope") { org, pool in
-                    try await OrgScope(orgID: org.id, actor: .user(org.userID), on: pool)
+                    try await OrgScope(orgID: org.id, actor: .user(org.userID), context: TestDatabase.context, on: pool)
                         .fetchAll(Select.from(runs).columns(runs.orgID), as: UUID?.self)
                 },
                 LeakProbe("catalog through OrgScope") { org, pool in
-                    try await OrgScope(orgID: org.id, actor: .user(org.userID), on: pool)
+                    try await OrgScope(orgID: org.id, actor: .user(org.userID), context: TestDatabase.context, on: pool)
                         .fetchAll(Select.from(items).columns(items.orgID), as: UUID?.self)
                 },
             ] + RepositoryProbes.all(admin: harness.adminConfiguration)
@@ -130,7 +130,7 @@ import Testing
 /// that row belongs to (found as superuser), so a row of the other organization is caught.
 enum RepositoryProbes {
     static func repositories(_ org: LeakHarness.Org, _ pool: PostgresPool) -> ActiveOrg {
-        ActiveOrg(scope: OrgScope(orgID: org.id, actor: .user(org.userID), on: pool))
+        ActiveOrg(scope: OrgScope(orgID: org.id, actor: .user(org.userID), context: TestDatabase.context, on: pool))
     }
 
     /// The owner of each row, keyed by `column`: `org` when it has such a row, else whoever has.

@@ -7,12 +7,12 @@ import Testing
     @Test func debitsAreIdempotentAndNeverOverdraw() async throws {
         try await withWorld { w in
             let (_, s, acme) = try await w.founder("a@a.test", org: "Acme")
-            let grant = try await s.write { try await $0.credits.grant(100, reason: "welcome", idempotencyKey: "grant-1") }.value
+            let grant = try await w.asPlatform(s) { try await $0.credits.grant(100, reason: "welcome", idempotencyKey: "grant-1") }.value
             #expect(grant.balanceAfter == 100)
             let first = try await s.write { try await $0.credits.debit(30, reason: "work", idempotencyKey: "job-1") }.value
             let again = try await s.write { try await $0.credits.debit(30, reason: "work", idempotencyKey: "job-1") }.value
             #expect(first == again)
-            #expect(await tenantError { try await s.write { try await $0.credits.grant(30, reason: "oops", idempotencyKey: "job-1") } }
+            #expect(await tenantError { try await w.asPlatform(s) { try await $0.credits.grant(30, reason: "oops", idempotencyKey: "job-1") } }
                 == .alreadyExists("a debit with this idempotency key"))
             #expect(try await s.read { try await $0.credits.balance() }.value == 70)
 
@@ -35,7 +35,7 @@ import Testing
     @Test func concurrentDebitsNeitherLoseUpdatesNorGoNegative() async throws {
         try await withWorld { w in
             let (_, s, acme) = try await w.founder("a@a.test", org: "Acme")
-            _ = try await s.write { try await $0.credits.grant(1000, reason: "budget", idempotencyKey: "grant") }
+            _ = try await w.asPlatform(s) { try await $0.credits.grant(1000, reason: "budget", idempotencyKey: "grant") }
             // 200 debits of 3 all fit; then 40 more of 10 race for the remaining 400 (exactly 40 fit)
             // while 20 of the first 200 are replayed with their keys.
             let outcomes = await withTaskGroup(of: Bool.self) { group in
@@ -71,7 +71,7 @@ import Testing
         try await withWorld { w in
             let (ada, s, acme) = try await w.founder("a@a.test", org: "Acme")
             let item = try await s.write { try await $0.catalog.create(kind: "model", slug: "m", name: "M") }.value
-            _ = try await s.write { try await $0.credits.grant(10, reason: "budget", idempotencyKey: "g") }
+            _ = try await w.asPlatform(s) { try await $0.credits.grant(10, reason: "budget", idempotencyKey: "g") }
             let run = try await s.write { try await $0.runs.start(itemID: item.id, cost: 4, idempotencyKey: "req-1") }.value
             #expect(run.status == .running && run.cost == 4 && run.userID == ada.id)
             let replay = try await s.write { try await $0.runs.start(itemID: item.id, cost: 4, idempotencyKey: "req-1") }.value
@@ -101,7 +101,7 @@ import Testing
             let (_, a, _) = try await w.founder("a@a.test", org: "A")
             let (_, b, _) = try await w.founder("b@b.test", org: "B")
             let secret = try await a.write { try await $0.catalog.create(kind: "model", slug: "secret", name: "Secret") }.value
-            _ = try await b.write { try await $0.credits.grant(10, reason: "budget", idempotencyKey: "g") }
+            _ = try await w.asPlatform(b) { try await $0.credits.grant(10, reason: "budget", idempotencyKey: "g") }
             #expect(await tenantError { try await b.write { try await $0.runs.start(itemID: secret.id, cost: 1, idempotencyKey: "x") } }
                 == .notFound("catalog item \(secret.id)"))
         }

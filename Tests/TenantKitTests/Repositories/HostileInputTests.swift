@@ -27,7 +27,7 @@ import Testing
                 try await a.write { try await $0.organization.rename(to: text) }
                 #expect(try await a.read { try await $0.organization.get() }.value.name == text)
                 _ = try await a.write { try await $0.apiKeys.create(name: text) }
-                _ = try await a.write { try await $0.credits.grant(1, reason: text, idempotencyKey: text) }
+                _ = try await w.asPlatform(a) { try await $0.credits.grant(1, reason: text, idempotencyKey: text) }
             }
             #expect(try await w.admin.fetchOne("SELECT count(*) FROM catalog_items WHERE org_id <> \(acme)", as: Int.self) == 1)
             #expect(try await a.read { try await $0.audit.verifyChain() }.value == .intact(entries: 1 + 5 * 4))
@@ -55,7 +55,7 @@ import Testing
                 == .invalidInput("an item name must have 1 to 200 characters"))
             #expect(await tenantError { try await a.write { try await $0.organization.updateSettings(["blob": big]) } }
                 == .invalidInput("settings is \(70_000 + #"{"blob":""}"#.utf8.count) bytes of JSON; the limit is 65536"))
-            #expect(await tenantError { try await a.write { try await $0.credits.grant(1, reason: big, idempotencyKey: "k") } }
+            #expect(await tenantError { try await w.asPlatform(a) { try await $0.credits.grant(1, reason: big, idempotencyKey: "k") } }
                 == .invalidInput("a reason must have 1 to 200 characters"))
             #expect(try await w.count("catalog_items", org: acme) == 0)
             #expect(try await w.count("ecu_ledger", org: acme) == 0)

@@ -106,7 +106,9 @@ import Testing
             try await admin.write { try await $0.domains.register("Acme.test", defaultRole: .viewer) }
             #expect(await tenantError { try await admin.write { try await $0.domains.setAutoJoin("acme.test", enabled: true, defaultRole: .viewer) } }
                 == .invalidInput("domain acme.test must be verified before auto-join is enabled"))
-            try await admin.write { try await $0.domains.markVerified("acme.test") }
+            try await admin.write { org in
+                try await org.domains.markVerified("acme.test", challenge: try await org.domains.challenge(for: "acme.test"))
+            }
             try await admin.write { try await $0.domains.setAutoJoin("acme.test", enabled: true, defaultRole: .viewer) }
 
             let unverified = try await w.store.createUser(email: "new@acme.test", emailVerified: false)
@@ -123,7 +125,9 @@ import Testing
             // Another organization cannot claim a domain already verified here.
             let (_, rival, _) = try await w.founder("r@rival.test", org: "Rival")
             try await rival.write { try await $0.domains.register("acme.test") }
-            #expect(await tenantError { try await rival.write { try await $0.domains.markVerified("acme.test") } }
+            #expect(await tenantError { try await rival.write { org in
+                try await org.domains.markVerified("acme.test", challenge: try await org.domains.challenge(for: "acme.test"))
+            } }
                 == .alreadyExists("a verified claim on acme.test (held by another organization)"))
             #expect(await tenantError { try await admin.write { try await $0.domains.register("not a domain") } }
                 == .invalidInput("\"not a domain\" is not a domain name"))

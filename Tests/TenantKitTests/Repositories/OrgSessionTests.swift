@@ -22,7 +22,7 @@ import Testing
             #expect(try await s.organizations().map(\.name) == ["Acme", "Beta"])
             #expect(await s.activeOrgID == beta)
             _ = try await s.write { try await $0.catalog.create(kind: "model", slug: "beta-only", name: "Beta only") }
-            _ = try await s.write { try await $0.credits.grant(5, reason: "beta", idempotencyKey: "g") }
+            _ = try await w.asPlatform(s) { try await $0.credits.grant(5, reason: "beta", idempotencyKey: "g") }
 
             #expect(await tenantError { try await s.switch(to: foreign) } == .notAMember(orgID: foreign))
             #expect(await s.activeOrgID == beta)

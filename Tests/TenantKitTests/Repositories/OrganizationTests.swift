@@ -48,7 +48,7 @@ import Testing
             let key = try await session.write { try await $0.apiKeys.create(name: "ci") }.value
             _ = try await session.write { try await $0.catalog.create(kind: "model", slug: "mine", name: "Mine") }
             let used = try await session.write { try await $0.catalog.create(kind: "model", slug: "used", name: "Used") }.value
-            _ = try await session.write { try await $0.credits.grant(5, reason: "budget", idempotencyKey: "g") }
+            _ = try await w.asPlatform(session) { try await $0.credits.grant(5, reason: "budget", idempotencyKey: "g") }
             let run = try await session.write { try await $0.runs.start(itemID: used.id, cost: 1, idempotencyKey: "r") }.value
             try await session.write { try await $0.organization.delete() }
             #expect(try await w.store.organizations(of: ada.id).isEmpty)

@@ -9,6 +9,16 @@ import Testing
 struct World {
     let store: TenantStore
     let admin: PostgresConnection
+    /// A pool whose login may act as a platform operator (the superuser here).
+    let operators: PostgresPool
+
+    /// Runs `body` as a platform operator in the session's active organization: how credits are
+    /// granted (ECU is bought; an org admin cannot grant it).
+    @discardableResult
+    func asPlatform<T: Sendable>(_ session: OrgSession, _ body: (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
+        guard let orgID = await session.activeOrgID else { throw TenantError.noActiveOrganization }
+        return Scoped(orgID: orgID, value: try await body(store.platformOperator(UUID(), in: orgID, on: operators)))
+    }
 
     /// A user with a session and a fresh organization they are the admin of.
     func founder(_ email: String, org name: String) async throws -> (user: User, session: OrgSession, orgID: UUID) {
@@ -27,15 +37,18 @@ struct World {
 func withWorld<T>(_ body: (World) async throws -> T) async throws -> T {
     try await TestDatabase.with(template: .migrated) { db in
         let pool = db.makePool(user: "tenantkit_app", maxConnections: 6)
+        let operators = db.makePool(maxConnections: 2)
         let admin = try await db.connect()
         do {
-            let result = try await body(World(store: TenantStore(pool: pool), admin: admin))
+            let result = try await body(World(store: TenantStore(pool: pool, key: .forTesting), admin: admin, operators: operators))
             await admin.close()
             await pool.close()
+            await operators.close()
             return result
         } catch {
             await admin.close()
             await pool.close()
+            await operators.close()
             throw error
         }
     }

@@ -19,6 +19,17 @@ import Testing
         #expect(query.binds.count == 0)
     }
 
+    @Test func queriesKnowWhetherTheirTextIsStatic() {
+        let name = "users"
+        let literal: PostgresQuery = "SELECT 1"
+        let bound: PostgresQuery = "SELECT * FROM t WHERE name = \(name)"
+        let quoted: PostgresQuery = "SELECT 1 FROM \(identifier: name)"
+        let raw: PostgresQuery = "SELECT 1 FROM \(unsafeRaw: name)"
+        #expect(!literal.isDynamic && !bound.isDynamic && !quoted.isDynamic)
+        #expect(raw.isDynamic)
+        #expect(PostgresQuery(unsafeSQL: "SELECT 1").isDynamic)
+    }
+
     @Test func printingRedactsBindValues() {
         let secret = "tenant-secret-value"
         let query: PostgresQuery = "SELECT \(secret)"

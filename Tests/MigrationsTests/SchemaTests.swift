@@ -46,7 +46,7 @@ struct TwoOrgs {
 
 /// A transaction as tenantkit_app with the org context set the way TenantKit sets it.
 func asApp<T>(
-    _ db: TestDatabase, org: UUID?, _ body: (PostgresConnection) async throws -> T
+    _ db: TestDatabase, org: UUID?, _ body: (PostgresTransaction) async throws -> T
 ) async throws -> T {
     try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
         let prelude: [PostgresQuery] = org.map { ["SELECT set_config('tenantkit.org_id', \($0.uuidString), true)"] } ?? []

@@ -75,7 +75,7 @@ struct RenderOnlyHost: OrgScopeHost {
     func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] { fatalError("rendering tests send nothing") }
     func withScopedTransaction<T: Sendable>(
         prelude: [PostgresQuery], isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T { fatalError("rendering tests send nothing") }
 }
 

@@ -62,7 +62,7 @@ public actor PostgresPool: PostgresExecutor {
     public func withTransaction<T: Sendable>(
         prelude: [PostgresQuery] = [],
         isolation: PostgresConnection.IsolationLevel = .readCommitted,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
             try await connection.withTransaction(prelude: prelude, isolation: isolation, body)

@@ -121,8 +121,9 @@ public struct TenantStore: Sendable {
 
     /// Appends an audit entry to `orgID`'s log inside a pre-tenant transaction, which has no scope
     /// of its own: the org's context and the entry go in one round trip.
-    private func appendAudit(_ entry: Insert, in orgID: UUID, by userID: UUID, on tx: PostgresConnection) async throws {
-        let scope = OrgScope(orgID: orgID, actor: .user(userID), on: tx)
+    private func appendAudit(_ entry: Insert, in orgID: UUID, by userID: UUID, on tx: PostgresTransaction) async throws {
+        // The scope only renders here (its host is never used); the statements go through `tx`.
+        let scope = OrgScope(orgID: orgID, actor: .user(userID), on: pool)
         _ = try await tx.pipeline([scope.contextStatement, try scope.render(entry)])
     }
 
@@ -130,7 +131,7 @@ public struct TenantStore: Sendable {
 
     /// Runs a pre-tenant join and writes a `member.joined` audit entry in each organization joined,
     /// in the same transaction.
-    private func joining(_ userID: UUID, via route: String, _ join: @escaping @Sendable (PostgresConnection) async throws -> [Joined]) async throws -> [UUID] {
+    private func joining(_ userID: UUID, via route: String, _ join: @escaping @Sendable (PostgresTransaction) async throws -> [Joined]) async throws -> [UUID] {
         try await pool.withTransaction { tx in
             let joined = try await join(tx)
             for membership in joined {

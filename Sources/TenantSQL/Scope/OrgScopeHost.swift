@@ -2,11 +2,12 @@ import Postgres
 
 /// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
 public protocol OrgScopeHost: PostgresExecutor {
-    /// Runs `body` in a transaction on one connection; `prelude` travels with the body's first statement.
+    /// Runs `body` in a transaction on one connection, handing it the transaction; `prelude` travels
+    /// with the body's first statement.
     func withScopedTransaction<T: Sendable>(
         prelude: [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T
 }
 
@@ -14,7 +15,7 @@ extension PostgresPool: OrgScopeHost {
     public nonisolated func withScopedTransaction<T: Sendable>(
         prelude: [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withTransaction(prelude: prelude, isolation: isolation, body)
     }
@@ -24,7 +25,7 @@ extension PostgresConnection: OrgScopeHost {
     public func withScopedTransaction<T: Sendable>(
         prelude: [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withTransaction(prelude: prelude, isolation: isolation, body)
     }

@@ -20,6 +20,7 @@ import Testing
         let p = Projects.table
         let query = try SQLRenderer.render(Select.from(p).columns(p.id).where(p.name == "x'; SET role = admin --"), mode: .scoped(orgA))
         #expect(!query.isDynamic)  // so running it never makes the pool reset the connection
+        #expect(query.isCached)
     }
 
     @Test func orIsParenthesizedNotWrapsAndNilIsNull() throws {

@@ -99,6 +99,9 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Statements prepared on the server so far; stays put while the statement cache hits.
     public var statementsPrepared: Int { queue.sync { session.preparedCount } }
 
+    /// Prepared statements in the connection's cache now.
+    public var statementsCached: Int { queue.sync { session.cachedStatementCount } }
+
     // MARK: Running statements
 
     /// Runs one statement: one round trip (the prepare rides along the first time).

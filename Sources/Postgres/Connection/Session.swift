@@ -78,7 +78,8 @@ final class Session: @unchecked Sendable {
     fileprivate enum Step: Sendable {
         case deallocate
         case prepare(key: StatementCache.Key, statement: Int)
-        case execute(key: StatementCache.Key, statement: Int)
+        /// `key` is nil for a statement sent unnamed.
+        case execute(key: StatementCache.Key?, statement: Int)
         case sync
     }
 
@@ -114,6 +115,15 @@ final class Session: @unchecked Sendable {
         var steps: [Step] = []
         steps.reserveCapacity(queries.count * 2 + 1)
         for (index, query) in queries.enumerated() {
+            guard query.isCached else {
+                let oids = query.binds.types.map { Oid($0.oid) }
+                let sent = query.binds.withLibpqArrays { values, lengths, formats in
+                    PQsendQueryParams(pg, query.sql, Int32(query.binds.count), oids.isEmpty ? nil : oids, values, lengths, formats, 1)
+                }
+                guard sent == 1 else { throw sendFailure() }
+                steps.append(.execute(key: nil, statement: index))
+                continue
+            }
             let key = StatementCache.key(sql: query.sql, types: query.binds.types)
             let name: String
             if let cached = statements.lookup(key) {
@@ -188,7 +198,7 @@ final class Session: @unchecked Sendable {
                         report(result, statement: statement)
                         // The server dropped or invalidated the prepared statement: prepare afresh next time.
                         let code = PostgresError(result: result).code
-                        if code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
+                        if let key, code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
                     } else if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
                         isBroken = true
                         PQclear(result)

@@ -27,6 +27,10 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     /// True when some of the SQL text came from a runtime string (``init(unsafeSQL:binds:)`` or
     /// `\(unsafeRaw:)`): running it marks the connection for a reset before its next lease.
     public private(set) var isDynamic: Bool
+    /// False for a one-off statement (see ``uncached()``): it is sent as the unnamed statement and
+    /// never enters the connection's prepared-statement cache.
+    public private(set) var isCached = true
+
     /// A query from text the caller vouches for, with parameters already numbered in it. The query
     /// is dynamic (``isDynamic``); never put user input in `unsafeSQL`.
     public init(unsafeSQL: String, binds: PostgresBindings = PostgresBindings()) {
@@ -54,6 +58,18 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         self.binds = stringInterpolation.binds
         self.encodingError = stringInterpolation.encodingError
         self.isDynamic = stringInterpolation.isDynamic
+    }
+
+    /// This query as a one-off statement: sent unnamed (parsed each time it runs) and never cached.
+    /// For text that differs on every call, so it would only evict statements worth keeping.
+    ///
+    /// ```swift
+    /// let rows = try await connection.query(PostgresQuery(unsafeSQL: adHocReportSQL).uncached())
+    /// ```
+    public func uncached() -> PostgresQuery {
+        var copy = self
+        copy.isCached = false
+        return copy
     }
 
     /// The SQL text and the number of binds; bind values are never printed.

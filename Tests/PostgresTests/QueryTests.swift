@@ -111,6 +111,7 @@ import Testing
             #expect(c.statementsPrepared == prepared + 1)
             #expect(c.roundTrips - trips == 1001)
             #expect(try await c.fetchOne(onServer, as: Int.self) == serverBefore)
+            #expect(!c.isTainted)
             // One-off statements mix with cached ones in one pipeline.
             let seven: PostgresQuery = "SELECT \(7)::int8", eight: PostgresQuery = "SELECT \(8)::int8", nine: PostgresQuery = "SELECT \(9)::int8"
             let mixed = try await c.pipeline([seven.uncached(), eight, nine.uncached()])

@@ -25,6 +25,10 @@ import Synchronization
 /// **Round trips.** Each call sends all its statements (with their prepares, the first time) and one
 /// Sync in one write: `query` and `pipeline` cost one round trip each.
 ///
+/// **Session state.** Running dynamic SQL text (``PostgresQuery/isDynamic``) or a script marks the
+/// connection as tainted (``isTainted``); ``resetSession()`` clears everything a session can keep, and
+/// ``PostgresPool`` calls it before leasing a tainted connection again.
+///
 /// **Cancellation.** Cancelling the calling task sends a real server-side cancel for the running
 /// statement; the call throws `CancellationError` and the connection stays usable.
 public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
@@ -102,6 +106,11 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Prepared statements in the connection's cache now.
     public var statementsCached: Int { queue.sync { session.cachedStatementCount } }
 
+    /// True once the connection has run dynamic SQL text (``PostgresQuery/isDynamic``) or a script
+    /// since it was opened or last reset (``resetSession()``). Until then every statement is sent
+    /// unnamed rather than from the cache: such text may have replaced a cached statement on the server.
+    public var isTainted: Bool { queue.sync { session.isTainted } }
+
     // MARK: Running statements
 
     /// Runs one statement: one round trip (the prepare rides along the first time).
@@ -128,7 +137,8 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     }
 
     /// Runs SQL text with the simple query protocol: several statements separated by `;`, no binds.
-    /// Meant for migration scripts and DDL; use `query` for anything with values.
+    /// Meant for migration scripts and DDL; use `query` for anything with values. Marks the
+    /// connection as tainted (``isTainted``).
     public func executeScript(unsafeSQL sql: String) async throws {
         try await executeScript(sql, as: .connection)
     }
@@ -139,6 +149,13 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
             if !first.isEmpty { _ = try session.runPipeline(first, firstReported: first.count) }
             try session.runScript(sql)
         }
+    }
+
+    /// Clears everything a session can keep: settings, temporary objects, `LISTEN`s, advisory locks,
+    /// prepared statements (the cache too) and cursors (`DISCARD ALL`), in one round trip. The pool
+    /// does this for a tainted connection before leasing it again.
+    public func resetSession() async throws {
+        try await perform(as: .connection, cancellable: false) { session, _ in try session.reset() }
     }
 
     // MARK: Transactions
@@ -228,6 +245,21 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         guard gate.withLock({ $0.queued == 0 && !$0.ownership.isOpen }) else { return false }
         // No queue hop: nothing else touches an idle pooled connection, and the resume and actor hop that returned it order its last use before this read.
         return session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+    }
+
+    /// Readies a connection given back to the pool for its next user; false when it must be closed
+    /// instead. A tainted connection is reset (one round trip); any other costs nothing.
+    func prepareForNextLease() async -> Bool {
+        guard isReusable() else { return false }
+        // No queue hop, for the reason given in isReusable().
+        guard session.isTainted else { return true }
+        do {
+            try await resetSession()
+            return true
+        } catch {
+            logger.warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     // MARK: The queue

@@ -31,7 +31,7 @@ public struct PostgresTransaction: PostgresExecutor {
     }
 
     /// Runs SQL text with the simple query protocol inside the transaction (see
-    /// ``PostgresConnection/executeScript(unsafeSQL:)``).
+    /// ``PostgresConnection/executeScript(unsafeSQL:)``); marks the connection for a reset.
     public func executeScript(unsafeSQL sql: String) async throws {
         try await connection.executeScript(sql, as: .transaction(id))
     }

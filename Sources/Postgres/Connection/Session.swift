@@ -19,6 +19,9 @@ final class Session: @unchecked Sendable {
     private(set) var roundTrips = 0
     /// Statements prepared on the server over the connection's life.
     private(set) var preparedCount = 0
+    /// Set once dynamic SQL text or a script ran (it may have left session state, or replaced a
+    /// cached statement on the server); cleared by ``reset()``.
+    private(set) var isTainted = false
 
     private init(pg: OpaquePointer, configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) {
         self.pg = pg
@@ -115,7 +118,9 @@ final class Session: @unchecked Sendable {
         var steps: [Step] = []
         steps.reserveCapacity(queries.count * 2 + 1)
         for (index, query) in queries.enumerated() {
-            guard query.isCached else {
+            // Marked before the send: later statements of this pipeline run after this one on the server.
+            if query.isDynamic { isTainted = true }
+            guard query.isCached, !isTainted else {
                 let oids = query.binds.types.map { Oid($0.oid) }
                 let sent = query.binds.withLibpqArrays { values, lengths, formats in
                     PQsendQueryParams(pg, query.sql, Int32(query.binds.count), oids.isEmpty ? nil : oids, values, lengths, formats, 1)
@@ -232,8 +237,26 @@ final class Session: @unchecked Sendable {
     }
 
     /// Runs SQL text through the simple query protocol: several statements, no binds, text results
-    /// (ignored). For migration scripts and DDL.
+    /// (ignored). For migration scripts and DDL; taints the session.
     func runScript(_ sql: String) throws {
+        guard pg != nil, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        isTainted = true
+        try runSimpleQuery(sql)
+    }
+
+    /// Clears all session state (`DISCARD ALL`: settings, temporary objects, `LISTEN`s, advisory
+    /// locks, prepared statements, cursors) and the statement cache, in one round trip.
+    func reset() throws {
+        try runSimpleQuery("DISCARD ALL")
+        statements.removeAll()
+        if let pg {
+            // Notifications of the dropped LISTENs, still buffered by libpq: not for the next user.
+            while let notification = PQnotifies(pg) { PQfreemem(notification) }
+        }
+        isTainted = false
+    }
+
+    private func runSimpleQuery(_ sql: String) throws {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         guard PQsendQuery(pg, sql) == 1 else { throw sendFailure() }
         roundTrips += 1

@@ -51,7 +51,7 @@ struct TwoOrgs {
 /// A transaction as tenantkit_app with the org context set the way TenantKit sets it: a claim
 /// signed with the test key for the org's admin (or, with `user`, for that user).
 func asApp<T>(
-    _ db: TestDatabase, org: UUID?, user: UUID? = nil, _ body: (PostgresConnection) async throws -> T
+    _ db: TestDatabase, org: UUID?, user: UUID? = nil, _ body: (PostgresTransaction) async throws -> T
 ) async throws -> T {
     let principal: UUID? = if let user { user } else if let org {
         try await withConnection(db.configuration) { admin async throws in
@@ -370,7 +370,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
         try await TestDatabase.with(template: .migrated) { db async throws in
             let orgs = try await TwoOrgs.seed(db)
             let key = TenantContextKey.forTesting
-            func verify(_ org: UUID, _ domain: String, as app: PostgresConnection) async throws {
+            func verify(_ org: UUID, _ domain: String, as app: PostgresTransaction) async throws {
                 let challenge = try await app.fetchOne("SELECT tenantkit_issue_domain_challenge(\(domain))", as: String.self)
                 let proof = key.proof(purpose: "domain", subject: "\(org.uuidString.lowercased()):\(domain):\(challenge)")
                 _ = try await app.query("SELECT tenantkit_verify_org_domain(\(domain), \(challenge), \(proof))")

@@ -19,6 +19,17 @@ import Testing
         #expect(query.binds.count == 0)
     }
 
+    @Test func queriesKnowWhetherTheirTextIsStatic() {
+        let name = "users"
+        let literal: PostgresQuery = "SELECT 1"
+        let bound: PostgresQuery = "SELECT * FROM t WHERE name = \(name)"
+        let quoted: PostgresQuery = "SELECT 1 FROM \(identifier: name)"
+        let raw: PostgresQuery = "SELECT 1 FROM \(unsafeRaw: name)"
+        #expect(!literal.isDynamic && !bound.isDynamic && !quoted.isDynamic)
+        #expect(raw.isDynamic)
+        #expect(PostgresQuery(unsafeSQL: "SELECT 1").isDynamic)
+    }
+
     @Test func printingRedactsBindValues() {
         let secret = "tenant-secret-value"
         let query: PostgresQuery = "SELECT \(secret)"
@@ -79,6 +90,32 @@ import Testing
             #expect(c.statementsPrepared - start == 4)
             let onServer = try await c.fetchOne("SELECT count(*) FROM pg_prepared_statements", as: Int.self)
             #expect(onServer <= 3)  // the two cached ones, plus this statement's own
+        }
+    }
+
+    @Test func oneOffQueriesNeverEnterTheStatementCache() async throws {
+        let literal: PostgresQuery = "SELECT 1"
+        #expect(literal.isCached && !literal.uncached().isCached && !literal.uncached().isDynamic)
+        #expect(PostgresQuery(unsafeSQL: "SELECT 1").uncached().isDynamic)
+        try await withConnection { c in
+            _ = try await c.query("SELECT \(1)::int8 AS warm")
+            let (cached, prepared, trips) = (c.statementsCached, c.statementsPrepared, c.roundTrips)
+            let onServer: PostgresQuery = "SELECT count(*) FROM pg_prepared_statements"
+            let serverBefore = try await c.fetchOne(onServer, as: Int.self)
+            for i in 0..<1000 {
+                // A distinct text each time, still static (a quoted identifier), with a bind.
+                let query: PostgresQuery = "SELECT \(i)::int8 AS \(identifier: "value_\(i)")"
+                #expect(try await c.query(query.uncached())[0].decode(Int.self, at: 0) == i)
+            }
+            #expect(c.statementsCached == cached + 1)  // only the count query above
+            #expect(c.statementsPrepared == prepared + 1)
+            #expect(c.roundTrips - trips == 1001)
+            #expect(try await c.fetchOne(onServer, as: Int.self) == serverBefore)
+            #expect(!c.isTainted)
+            // One-off statements mix with cached ones in one pipeline.
+            let seven: PostgresQuery = "SELECT \(7)::int8", eight: PostgresQuery = "SELECT \(8)::int8", nine: PostgresQuery = "SELECT \(9)::int8"
+            let mixed = try await c.pipeline([seven.uncached(), eight, nine.uncached()])
+            #expect(try mixed.map { try $0[0].decode(Int.self, at: 0) } == [7, 8, 9])
         }
     }
 

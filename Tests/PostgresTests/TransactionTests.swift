@@ -62,9 +62,9 @@ struct Boom: Error {}
     @Test func nestedTransactionIsRefused() async throws {
         try await withConnection { c in
             let error = await captureError(PostgresClientError.self) {
-                try await c.withTransaction { tx in try await tx.withTransaction { _ in } }
+                try await c.withTransaction { _ in try await c.withTransaction { _ in } }
             }
-            #expect(error?.kind == .protocolError)
+            #expect(error?.kind == .transactionInProgress)
         }
     }
 

@@ -17,6 +17,13 @@ import Testing
         #expect(binds == [o, "10", "x", "5", "10"])
     }
 
+    @Test func builderSQLIsStaticText() throws {
+        let p = Projects.table
+        let query = try SQLRenderer.render(Select.from(p).columns(p.id).where(p.name == "x'; SET role = admin --"), mode: .scoped(orgA))
+        #expect(!query.isDynamic)  // so running it never makes the pool reset the connection
+        #expect(query.isCached)
+    }
+
     @Test func orIsParenthesizedNotWrapsAndNilIsNull() throws {
         let p = Projects.table
         let statement = Select.from(p).columns(p.id)

@@ -78,7 +78,7 @@ struct RenderOnlyHost: OrgScopeHost {
     }
     func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery], isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T { fatalError("rendering tests send nothing") }
 }
 

@@ -19,26 +19,35 @@ import Synchronization
 /// blocks only that queue's thread. When the connection is idle, `query` and `pipeline` write their
 /// statements from the calling thread first (the socket is non-blocking, so this never waits) and
 /// leave only the wait for results to the queue. Operations from concurrent tasks run one after
-/// another in the order they were issued. A transaction assumes one task uses the connection at a
-/// time; the pool guarantees that.
+/// another in the order they were issued. While a transaction is open, only its
+/// ``PostgresTransaction`` may send on the connection: other statements are refused, never joined.
 ///
 /// **Round trips.** Each call sends all its statements (with their prepares, the first time) and one
 /// Sync in one write: `query` and `pipeline` cost one round trip each.
 ///
+/// **Session state.** Running dynamic SQL text (``PostgresQuery/isDynamic``) or a script marks the
+/// connection as tainted (``isTainted``); ``resetSession()`` clears everything a session can keep, and
+/// ``PostgresPool`` calls it before leasing a tainted connection again.
+///
 /// **Cancellation.** Cancelling the calling task sends a real server-side cancel for the running
 /// statement; the call throws `CancellationError` and the connection stays usable.
 public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
-    // @unchecked: `session` is only touched on `queue`, or by a caller holding `queuedWork` while it
-    // is 0 (nothing queued), or by the pool while it owns the idle connection; the other stored
-    // properties are immutable or protected by their own locks.
+    // @unchecked: `session` is only touched on `queue`, or by a caller holding `gate` while nothing is
+    // queued, or by the pool while it owns the idle connection; the other stored properties are
+    // immutable or protected by their own locks.
     private let queue: DispatchQueue
     private let session: Session
     private let canceller: Canceller
-    /// Operations queued on or running on `queue`. While it is 0 nothing else uses `session`, so a
-    /// caller holding this lock may use it from its own thread (see ``performPipeline(_:firstReported:)``).
-    private let queuedWork = Mutex(0)
-    private let prelude = Mutex<[PostgresQuery]>([])
-    private let transactionDepth = Mutex(0)
+
+    private struct Gate: Sendable {
+        /// Operations queued on or running on `queue`. While it is 0 nothing else uses `session`, so a
+        /// caller holding the lock may use it from its own thread (see ``performPipeline(_:as:)``).
+        var queued = 0
+        /// Who may send; asked as each operation starts, under the same lock.
+        var ownership = TransactionOwnership()
+    }
+
+    private let gate = Mutex(Gate())
     public let logger: Logger
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
@@ -82,7 +91,7 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
 
     /// Closes the connection. Later calls fail with ``PostgresClientError/Kind/connectionClosed``.
     public func close() async {
-        _ = try? await perform(cancellable: false) { session in session.close() }
+        _ = try? await perform(as: nil, cancellable: false) { session, _ in session.close() }
     }
 
     /// False once the connection is closed or broken.
@@ -94,6 +103,14 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Statements prepared on the server so far; stays put while the statement cache hits.
     public var statementsPrepared: Int { queue.sync { session.preparedCount } }
 
+    /// Prepared statements in the connection's cache now.
+    public var statementsCached: Int { queue.sync { session.cachedStatementCount } }
+
+    /// True once the connection has run dynamic SQL text (``PostgresQuery/isDynamic``) or a script
+    /// since it was opened or last reset (``resetSession()``). Until then every statement is sent
+    /// unnamed rather than from the cache: such text may have replaced a cached statement on the server.
+    public var isTainted: Bool { queue.sync { session.isTainted } }
+
     // MARK: Running statements
 
     /// Runs one statement: one round trip (the prepare rides along the first time).
@@ -104,33 +121,41 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Runs statements in one round trip and returns one result per statement, in order.
     ///
     /// The batch is atomic: if a statement fails, the error names it (`statementIndex`), the later ones
-    /// are skipped and, outside a transaction, the earlier ones are rolled back.
+    /// are skipped and, outside a transaction, the earlier ones are rolled back. While a transaction
+    /// is open on the connection this fails with ``PostgresClientError/Kind/transactionInProgress``:
+    /// use the transaction's handle.
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        try await pipeline(queries, as: .connection)
+    }
+
+    func pipeline(_ queries: [PostgresQuery], as sender: TransactionOwnership.Sender) async throws -> [PostgresRows] {
         guard !queries.isEmpty else { return [] }
-        let prelude = takePrelude()
         if logger.logLevel <= .debug {
-            for query in prelude + queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
+            for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
         }
-        do {
-            return try await performPipeline(prelude + queries, firstReported: prelude.count)
-        } catch {
-            // Cancelled before anything reached the server: the transaction has not begun, so keep
-            // its prelude for the rollback path to see (and skip). Once BEGIN ran, the server is in a
-            // failed transaction and the prelude must not be sent again.
-            if error is CancellationError, !prelude.isEmpty, queue.sync(execute: { session.transactionStatus == PQTRANS_IDLE }) {
-                restorePrelude(prelude)
-            }
-            throw error
-        }
+        return try await performPipeline(queries, as: sender)
     }
 
     /// Runs SQL text with the simple query protocol: several statements separated by `;`, no binds.
-    /// Meant for migration scripts and DDL; use `query` for anything with values.
+    /// Meant for migration scripts and DDL; use `query` for anything with values. Marks the
+    /// connection as tainted (``isTainted``).
     public func executeScript(unsafeSQL sql: String) async throws {
+        try await executeScript(sql, as: .connection)
+    }
+
+    func executeScript(_ sql: String, as sender: TransactionOwnership.Sender) async throws {
         logger.debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
-        let prelude = takePrelude()
-        if !prelude.isEmpty { _ = try await perform { session in try session.runPipeline(prelude, firstReported: prelude.count) } }
-        try await perform { session in try session.runScript(sql) }
+        try await perform(as: sender) { session, first in
+            if !first.isEmpty { _ = try session.runPipeline(first, firstReported: first.count) }
+            try session.runScript(sql)
+        }
+    }
+
+    /// Clears everything a session can keep: settings, temporary objects, `LISTEN`s, advisory locks,
+    /// prepared statements (the cache too) and cursors (`DISCARD ALL`), in one round trip. The pool
+    /// does this for a tainted connection before leasing it again.
+    public func resetSession() async throws {
+        try await perform(as: .connection, cancellable: false) { session, _ in try session.reset() }
     }
 
     // MARK: Transactions
@@ -138,70 +163,70 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws or the task is
     /// cancelled.
     ///
+    /// `body` gets the transaction's handle; until the transaction ends, statements sent on the
+    /// connection any other way are refused (``PostgresClientError/Kind/transactionInProgress``).
     /// `BEGIN` and the `prelude` statements (for example `set_config(..., true)` calls) are not sent on
-    /// their own: they travel in the same round trip as the body's first statement.
+    /// their own: they travel in the same round trip as the body's first statement. If the body
+    /// catches a failed statement's error and returns, nothing is committed and this throws
+    /// ``PostgresClientError/Kind/transactionAborted``.
     public func withTransaction<T>(
         prelude extra: [PostgresQuery] = [],
         isolation: IsolationLevel = .readCommitted,
-        _ body: (PostgresConnection) async throws -> T
+        _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
-        let nested = transactionDepth.withLock { depth in
-            depth += 1
-            return depth > 1
-        }
-        defer { transactionDepth.withLock { $0 -= 1 } }
-        guard !nested else {
-            throw PostgresClientError(.protocolError, "withTransaction called inside a transaction on the same connection")
-        }
-        let begin: PostgresQuery = isolation == .readCommitted
-            ? "BEGIN" : PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)")
-        prelude.withLock { $0 = [begin] + extra }
+        let id = try gate.withLock { gate in try gate.ownership.begin([isolation.begin] + extra) }
         let result: T
         do {
-            result = try await body(self)
+            result = try await body(PostgresTransaction(connection: self, id: id))
         } catch {
-            await rollbackAfterFailure()
+            try? await end(id, commit: false)
             throw error
         }
         // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
         if Task.isCancelled {
-            await rollbackAfterFailure()
+            try? await end(id, commit: false)
             throw CancellationError()
         }
-        if takePrelude().isEmpty {
-            let committed: [PostgresRows]
-            do {
-                committed = try await perform(cancellable: false) { session in try session.runPipeline(["COMMIT"]) }
-            } catch {
-                await rollbackAfterFailure()
-                throw error
-            }
-            // The body swallowed a failed statement: the server answers COMMIT with ROLLBACK.
-            if committed.first?.commandTag == "ROLLBACK" {
-                throw PostgresClientError(
-                    .transactionAborted, "a statement failed inside the transaction and its error was caught; everything was rolled back")
-            }
-        }
+        try await end(id, commit: true)
         return result
     }
 
     /// Transaction isolation levels.
     public enum IsolationLevel: Sendable {
         case readCommitted, repeatableRead, serializable
-        var sql: String {
+
+        var begin: PostgresQuery {
             switch self {
-            case .readCommitted: "READ COMMITTED"
-            case .repeatableRead: "REPEATABLE READ"
-            case .serializable: "SERIALIZABLE"
+            case .readCommitted: "BEGIN"
+            case .repeatableRead: "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
             }
         }
     }
 
-    private func rollbackAfterFailure() async {
-        // Nothing was sent yet: there is no transaction to roll back.
-        guard takePrelude().isEmpty else { return }
+    /// Ends transaction `id` with COMMIT or ROLLBACK; sends nothing when its BEGIN was never sent.
+    private func end(_ id: TransactionOwnership.ID, commit: Bool) async throws {
+        let begun = gate.withLock { $0.ownership.finish(id) }
+        defer { gate.withLock { $0.ownership.end(id) } }
+        guard begun else { return }
+        guard commit else { return await rollback(id) }
+        let committed: [PostgresRows]
         do {
-            _ = try await perform(cancellable: false) { session in
+            committed = try await perform(as: .ending(id), cancellable: false) { session, _ in try session.runPipeline(["COMMIT"]) }
+        } catch {
+            await rollback(id)
+            throw error
+        }
+        // The body swallowed a failed statement: the server answers COMMIT with ROLLBACK.
+        if committed.first?.commandTag == "ROLLBACK" {
+            throw PostgresClientError(
+                .transactionAborted, "a statement failed inside the transaction and its error was caught; everything was rolled back")
+        }
+    }
+
+    private func rollback(_ id: TransactionOwnership.ID) async {
+        do {
+            _ = try await perform(as: .ending(id), cancellable: false) { session, _ in
                 guard session.transactionStatus != PQTRANS_IDLE else { return [PostgresRows]() }
                 return try session.runPipeline(["ROLLBACK"])
             }
@@ -211,41 +236,50 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         }
     }
 
-    private func takePrelude() -> [PostgresQuery] {
-        prelude.withLock { value in
-            defer { value = [] }
-            return value
-        }
-    }
-
-    private func restorePrelude(_ statements: [PostgresQuery]) {
-        prelude.withLock { $0 = statements + $0 }
-    }
-
     // MARK: Pool support
 
-    /// True when the connection is idle and in no transaction, ready for the next user.
+    /// True when the connection is idle, unused and in no transaction, ready for the next user.
     /// The pool calls this only while it owns the idle connection. Its poll has a zero timeout.
     func isReusable() -> Bool {
+        // Something still queued or a transaction still open means a task kept using the connection after handing it back.
+        guard gate.withLock({ $0.queued == 0 && !$0.ownership.isOpen }) else { return false }
         // No queue hop: nothing else touches an idle pooled connection, and the resume and actor hop that returned it order its last use before this read.
-        session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+        return session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+    }
+
+    /// Readies a connection given back to the pool for its next user; false when it must be closed
+    /// instead. A tainted connection is reset (one round trip); any other costs nothing.
+    func prepareForNextLease() async -> Bool {
+        guard isReusable() else { return false }
+        // No queue hop, for the reason given in isReusable().
+        guard session.isTainted else { return true }
+        do {
+            try await resetSession()
+            return true
+        } catch {
+            logger.warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     // MARK: The queue
 
-    /// Runs `work` on the connection's queue. When `cancellable`, cancelling the task cancels the
-    /// operation: before it starts (nothing is sent) or on the server while it runs.
+    /// Runs `work` on the connection's queue if `sender` may send when it starts (nil: anyone, for
+    /// closing). `work` gets the statements that must go first (a transaction's BEGIN and prelude). When
+    /// `cancellable`, cancelling the task cancels the operation: before it starts (nothing is sent)
+    /// or on the server while it runs.
     private func perform<T: Sendable>(
+        as sender: TransactionOwnership.Sender?,
         cancellable: Bool = true,
-        _ work: @escaping @Sendable (Session) throws -> T
+        _ work: @escaping @Sendable (Session, _ first: [PostgresQuery]) throws -> T
     ) async throws -> T {
         if cancellable { try Task.checkCancellation() }
         let id = canceller.register()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-                queuedWork.withLock { count in
-                    count += 1
-                    enqueue(id, continuation) { session in try work(session) }
+                gate.withLock { gate in
+                    gate.queued += 1
+                    enqueue(id, sender, continuation, work)
                 }
             }
         } onCancel: { [canceller] in
@@ -259,32 +293,39 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// the statements from the calling thread (libpq is in non-blocking mode: sending never waits) and
     /// only then hands the wait for results to the queue, so waking the queue's thread overlaps with
     /// the server's work instead of delaying the send.
-    private func performPipeline(_ queries: [PostgresQuery], firstReported: Int) async throws -> [PostgresRows] {
+    private func performPipeline(_ queries: [PostgresQuery], as sender: TransactionOwnership.Sender) async throws -> [PostgresRows] {
         try Task.checkCancellation()
+        // Before anything is queued, so a transaction's BEGIN is never spent on a statement that cannot be sent.
+        for query in queries {
+            if let error = query.encodingError { throw error }
+        }
         let id = canceller.register()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
                 // The send runs under this lock, and the receive is queued before it is released, so an
                 // operation queued meanwhile cannot get ahead of it; the lock also orders the session's
                 // last use on the queue before this thread's use.
-                queuedWork.withLock { count in
-                    count += 1
+                gate.withLock { gate in
+                    gate.queued += 1
                     let session = self.session
-                    guard count == 1, let started = canceller.startIfUnlocked(id) else {
-                        enqueue(id, continuation) { session in try session.runPipeline(queries, firstReported: firstReported) }
+                    guard gate.queued == 1, let started = canceller.startIfUnlocked(id) else {
+                        enqueue(id, sender, continuation) { session, first in
+                            try session.runPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)
+                        }
                         return
                     }
                     guard started else {
-                        count -= 1
+                        gate.queued -= 1
                         continuation.resume(throwing: CancellationError())
                         return
                     }
                     let sent: Session.SentPipeline
                     do {
-                        sent = try session.sendPipeline(queries, firstReported: firstReported)
+                        let first = try gate.ownership.start(sender)
+                        sent = try session.sendPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)
                     } catch {
                         _ = canceller.finish(id)
-                        count -= 1
+                        gate.queued -= 1
                         continuation.resume(throwing: error)
                         return
                     }
@@ -299,17 +340,23 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         }
     }
 
-    /// Queues operation `id` on the connection's queue; the caller has counted it in `queuedWork`.
+    /// Queues operation `id` of `sender` on the connection's queue; the caller has counted it in `gate`.
     private func enqueue<T: Sendable>(
-        _ id: UInt64, _ continuation: UnsafeContinuation<T, any Error>, _ work: @escaping @Sendable (Session) throws -> T
+        _ id: UInt64,
+        _ sender: TransactionOwnership.Sender?,
+        _ continuation: UnsafeContinuation<T, any Error>,
+        _ work: @escaping @Sendable (Session, _ first: [PostgresQuery]) throws -> T
     ) {
         queue.async { [self] in
             guard canceller.start(id) else {
-                queuedWork.withLock { $0 -= 1 }
+                gate.withLock { $0.queued -= 1 }
                 continuation.resume(throwing: CancellationError())
                 return
             }
-            complete(id, continuation, Result { try work(session) })
+            complete(id, continuation, Result {
+                let first = try gate.withLock { gate in try sender.map { try gate.ownership.start($0) } ?? [] }
+                return try work(session, first)
+            })
         }
     }
 
@@ -317,7 +364,7 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// cancelled because the task asked for it reports `CancellationError`.
     private func complete<T: Sendable>(_ id: UInt64, _ continuation: UnsafeContinuation<T, any Error>, _ result: Result<T, any Error>) {
         let cancelled = canceller.finish(id)
-        queuedWork.withLock { $0 -= 1 }
+        gate.withLock { $0.queued -= 1 }
         if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
             continuation.resume(throwing: CancellationError())
         } else {

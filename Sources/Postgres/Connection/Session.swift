@@ -19,6 +19,9 @@ final class Session: @unchecked Sendable {
     private(set) var roundTrips = 0
     /// Statements prepared on the server over the connection's life.
     private(set) var preparedCount = 0
+    /// Set once dynamic SQL text or a script ran (it may have left session state, or replaced a
+    /// cached statement on the server); cleared by ``reset()``.
+    private(set) var isTainted = false
 
     private init(pg: OpaquePointer, configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) {
         self.pg = pg
@@ -78,7 +81,8 @@ final class Session: @unchecked Sendable {
     fileprivate enum Step: Sendable {
         case deallocate
         case prepare(key: StatementCache.Key, statement: Int)
-        case execute(key: StatementCache.Key, statement: Int)
+        /// `key` is nil for a statement sent unnamed.
+        case execute(key: StatementCache.Key?, statement: Int)
         case sync
     }
 
@@ -114,6 +118,17 @@ final class Session: @unchecked Sendable {
         var steps: [Step] = []
         steps.reserveCapacity(queries.count * 2 + 1)
         for (index, query) in queries.enumerated() {
+            // Marked before the send: later statements of this pipeline run after this one on the server.
+            if query.isDynamic { isTainted = true }
+            guard query.isCached, !isTainted else {
+                let oids = query.binds.types.map { Oid($0.oid) }
+                let sent = query.binds.withLibpqArrays { values, lengths, formats in
+                    PQsendQueryParams(pg, query.sql, Int32(query.binds.count), oids.isEmpty ? nil : oids, values, lengths, formats, 1)
+                }
+                guard sent == 1 else { throw sendFailure() }
+                steps.append(.execute(key: nil, statement: index))
+                continue
+            }
             let key = StatementCache.key(sql: query.sql, types: query.binds.types)
             let name: String
             if let cached = statements.lookup(key) {
@@ -188,7 +203,7 @@ final class Session: @unchecked Sendable {
                         report(result, statement: statement)
                         // The server dropped or invalidated the prepared statement: prepare afresh next time.
                         let code = PostgresError(result: result).code
-                        if code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
+                        if let key, code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
                     } else if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
                         isBroken = true
                         PQclear(result)
@@ -222,8 +237,26 @@ final class Session: @unchecked Sendable {
     }
 
     /// Runs SQL text through the simple query protocol: several statements, no binds, text results
-    /// (ignored). For migration scripts and DDL.
+    /// (ignored). For migration scripts and DDL; taints the session.
     func runScript(_ sql: String) throws {
+        guard pg != nil, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        isTainted = true
+        try runSimpleQuery(sql)
+    }
+
+    /// Clears all session state (`DISCARD ALL`: settings, temporary objects, `LISTEN`s, advisory
+    /// locks, prepared statements, cursors) and the statement cache, in one round trip.
+    func reset() throws {
+        try runSimpleQuery("DISCARD ALL")
+        statements.removeAll()
+        if let pg {
+            // Notifications of the dropped LISTENs, still buffered by libpq: not for the next user.
+            while let notification = PQnotifies(pg) { PQfreemem(notification) }
+        }
+        isTainted = false
+    }
+
+    private func runSimpleQuery(_ sql: String) throws {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         guard PQsendQuery(pg, sql) == 1 else { throw sendFailure() }
         roundTrips += 1

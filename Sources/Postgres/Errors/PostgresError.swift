@@ -68,6 +68,12 @@ public struct PostgresClientError: Error, Sendable, CustomStringConvertible, Equ
         /// A transaction's body caught a failed statement's error and returned: the server had
         /// already aborted the transaction, so nothing was committed.
         public static let transactionAborted = Kind(raw: "transaction aborted")
+        /// A statement (or another `withTransaction`) was sent on a connection whose open transaction
+        /// belongs to someone else's ``PostgresTransaction``: it was refused before anything was sent,
+        /// so it neither joined nor saw that transaction.
+        public static let transactionInProgress = Kind(raw: "transaction in progress")
+        /// A ``PostgresTransaction`` was used after its `withTransaction` ended; nothing was sent.
+        public static let transactionEnded = Kind(raw: "transaction ended")
         public var description: String { raw }
     }
 

@@ -12,6 +12,11 @@ import Logging
 /// A connection is checked before it is handed out: one the server closed while it sat idle (a
 /// terminated backend, a restarted server) is dropped and replaced, so callers do not see it. A
 /// connection that breaks or is left inside a transaction is closed when it comes back.
+///
+/// **No session state survives a lease.** A connection that ran dynamic SQL text or a script
+/// (``PostgresConnection/isTainted``) is reset with `DISCARD ALL` and its statement cache cleared
+/// when it comes back, before anyone else can lease it (one round trip; if that fails, it is closed).
+/// A connection that ran only static statements goes back as it is, at no cost.
 public actor PostgresPool: PostgresExecutor {
     public let configuration: PostgresConfiguration
     public let acquireTimeout: Duration
@@ -62,7 +67,7 @@ public actor PostgresPool: PostgresExecutor {
     public func withTransaction<T: Sendable>(
         prelude: [PostgresQuery] = [],
         isolation: PostgresConnection.IsolationLevel = .readCommitted,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
             try await connection.withTransaction(prelude: prelude, isolation: isolation, body)
@@ -177,8 +182,9 @@ public actor PostgresPool: PostgresExecutor {
     // MARK: Returning
 
     private func giveBack(_ connection: PostgresConnection) async {
-        guard connection.isReusable() else {
-            logger.info("closing a connection that broke or was left in a transaction", metadata: ["pg.backend": "\(connection.backendPID)"])
+        // Not in `state.idle` while this awaits a reset, so nobody can lease it meanwhile.
+        guard await connection.prepareForNextLease() else {
+            logger.info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
             await connection.close()
             if let waiter = state.discard() { openConnection(for: waiter) }
             return

@@ -36,7 +36,7 @@ public struct SQLRenderer {
     static func render(_ statement: some Statement, mode: Mode) throws -> PostgresQuery {
         var renderer = SQLRenderer(mode: mode)
         try statement.render(into: &renderer)
-        return PostgresQuery(unsafeSQL: renderer.sql, binds: renderer.binds)
+        return PostgresQuery(trustedSQL: renderer.sql, binds: renderer.binds)
     }
 
     /// The SQL text and the bound values themselves, for tests.

@@ -92,8 +92,8 @@ public struct OrgScope: StatementExecutor {
         let scope = self
         return try await host.withScopedTransaction(
             prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
-        ) { connection in
-            try await body(ScopedTransaction(scope: scope, connection: connection))
+        ) { transaction in
+            try await body(ScopedTransaction(scope: scope, connection: transaction))
         }
     }
 }
@@ -103,8 +103,9 @@ public struct OrgScope: StatementExecutor {
 public struct ScopedTransaction: StatementExecutor {
     /// The scope this transaction belongs to.
     public let scope: OrgScope
-    /// The connection, for the driver's own verbs; it is inside the transaction.
-    public let connection: PostgresConnection
+    /// The driver's transaction handle, for its own verbs (the only way to send on the connection
+    /// while the transaction is open).
+    public let connection: PostgresTransaction
 
     public func render(_ statement: some Statement) throws -> PostgresQuery {
         try scope.render(statement)

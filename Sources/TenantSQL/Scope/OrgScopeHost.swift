@@ -10,11 +10,12 @@ public protocol OrgScopeHost: PostgresExecutor {
         prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
     ) async throws -> [PostgresRows]
 
-    /// Runs `body` in a transaction on one connection; `prelude` travels with the body's first statement.
+    /// Runs `body` in a transaction on one connection, handing it the transaction; `prelude` travels
+    /// with the body's first statement.
     func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T
 }
 
@@ -28,7 +29,7 @@ extension PostgresPool: OrgScopeHost {
     public nonisolated func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
             try await connection.withScopedTransaction(prelude: prelude, isolation: isolation, body)
@@ -46,7 +47,7 @@ extension PostgresConnection: OrgScopeHost {
     public func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
-        _ body: @Sendable (PostgresConnection) async throws -> T
+        _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withTransaction(prelude: prelude(backendPID), isolation: isolation, body)
     }

@@ -34,7 +34,7 @@ enum Iso {
     /// A transaction as `tenantkit_app` with `org` set as TenantKit sets it (nil: nothing set,
     /// or `raw` for an arbitrary setting value).
     static func asApp<T>(
-        _ db: TestDatabase, org: UUID?, raw: String? = nil, _ body: (PostgresConnection) async throws -> T
+        _ db: TestDatabase, org: UUID?, raw: String? = nil, _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
             let value = raw ?? org?.uuidString.lowercased()

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TenantKit
 
 extension TenantContextKey {
@@ -18,4 +19,13 @@ extension TestDatabase {
 
     /// The signed context of the test key.
     public static var context: SignedTenantContext { SignedTenantContext(key: .forTesting) }
+
+    /// Makes `tenantkit_app`'s statements visible in `pg_stat_activity` on this database, for tests
+    /// that wait until a statement runs. Production keeps them hidden (`track_activities = off`,
+    /// Schema/0012): another application session would read them. Affects connections opened after.
+    public func publishAppStatements() async throws {
+        try await PostgresConnection.withConnection(configuration) { admin in
+            try await admin.executeScript(unsafeSQL: "ALTER ROLE tenantkit_app IN DATABASE \(PostgresIdentifier(name)) SET track_activities = on")
+        }
+    }
 }

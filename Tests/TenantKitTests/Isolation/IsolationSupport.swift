@@ -14,6 +14,7 @@ enum Iso {
     ) async throws -> T {
         try await TestDatabase.with(template: .migrated) { db in
             let (a, b) = try await LeakHarness(database: db).seed()
+            try await db.publishAppStatements()  // these tests wait for statements by their text
             let pool = db.makePool(user: "tenantkit_app", maxConnections: maxConnections)
             do {
                 let result = try await body(db, a, b, pool)
@@ -31,14 +32,24 @@ enum Iso {
         try await PostgresConnection.withConnection(configuration, body)
     }
 
-    /// A transaction as `tenantkit_app` with `org` set as TenantKit sets it (nil: nothing set,
-    /// or `raw` for an arbitrary setting value).
+    /// A transaction as `tenantkit_app` with `org` set as TenantKit sets it: a claim signed with
+    /// the test key for `user` (default: the org's admin). Nil `org` with nil `user`: nothing set;
+    /// `raw`: an arbitrary claim text, as an attacker would send it.
     static func asApp<T>(
-        _ db: TestDatabase, org: UUID?, raw: String? = nil, _ body: (PostgresTransaction) async throws -> T
+        _ db: TestDatabase, org: UUID?, user: UUID? = nil, raw: String? = nil, _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
-        try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
-            let value = raw ?? org?.uuidString.lowercased()
-            let prelude: [PostgresQuery] = value.map { ["SELECT set_config('tenantkit.org_id', \($0), true)"] } ?? []
+        let principal: UUID? = if let user { user } else if let org, raw == nil {
+            try await withConnection(db.configuration) { admin async throws in
+                try await admin.fetchOne("SELECT user_id FROM memberships WHERE org_id = \(org) AND role = 'admin' LIMIT 1", as: UUID.self)
+            }
+        } else { nil }
+        return try await withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
+            var prelude: [PostgresQuery] = []
+            if let raw {
+                prelude = ["SELECT set_config('tenantkit.claim', \(raw), true)"]
+            } else if let principal {
+                prelude = [try TestDatabase.context.statement(orgID: org, actor: .user(principal), backendPID: app.backendPID)]
+            }
             return try await app.withTransaction(prelude: prelude) { try await body($0) }
         }
     }

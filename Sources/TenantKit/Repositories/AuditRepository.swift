@@ -32,9 +32,42 @@ public struct AuditFilter: Sendable {
 
 /// The result of checking an organization's hash chain.
 public enum AuditChainStatus: Sendable, Equatable {
+    /// Every entry verifies, and so does the checkpoint verified against (if any).
     case intact(entries: Int64)
-    /// The first entry whose sequence number, link or hash does not check out.
+    /// The first entry whose sequence number, link or hash does not check out (after the
+    /// checkpoint's seq, when verifying against one).
     case brokenAt(seq: Int64)
+    /// History up to a checkpoint was changed: `seq` is the first entry at or before the
+    /// checkpoint's seq that is missing or does not verify, or the checkpoint's own seq when the
+    /// chain was re-chained consistently (with the key) but its head there is not the checkpoint's.
+    case rewritten(at: Int64)
+    /// The chain verifies but ends before the checkpoint: entries after `found` were deleted.
+    case truncated(expected: Int64, found: Int64)
+    /// The checkpoint's signature does not verify with this database's audit key: it was altered,
+    /// or another database made it. Nothing was checked against it.
+    case invalidCheckpoint
+}
+
+/// A signed statement of an organization's audit chain head, meant to be stored outside the
+/// database (another system, object storage with retention, a ticket) and verified against later
+/// with ``AuditRepository/verifyChain(against:)``. A rewrite of any entry up to `seq`, or a
+/// deleted tail, shows up even when whoever did it controlled the database's owner role.
+///
+/// `head` is the hash of entry `seq` (32 zero bytes when `seq` is 0); `signature` is the
+/// database's HMAC-SHA256 over org, seq and head with its audit key (encoding in
+/// Schema/0015_keyed_audit_chain.sql). Codable for storage: `Data` encodes as base64 in JSON.
+public struct AuditCheckpoint: Codable, Sendable, Equatable {
+    public let orgID: UUID
+    public let seq: Int64
+    public let head: Data
+    public let signature: Data
+
+    public init(orgID: UUID, seq: Int64, head: Data, signature: Data) {
+        self.orgID = orgID
+        self.seq = seq
+        self.head = head
+        self.signature = signature
+    }
 }
 
 /// The active organization's audit log: append-only, hash-chained, one sequence per organization.
@@ -58,6 +91,10 @@ public struct AuditRepository: Sendable {
     }
 
     /// Recomputes the organization's hash chain in the database and reports the first broken link.
+    ///
+    /// This finds edits made without the audit key and breaks left behind; a rewrite re-chained
+    /// by someone who controls the database's owner (and so can read the key) verifies here:
+    /// keep ``checkpoint()``s elsewhere and use ``verifyChain(against:)`` for that.
     public func verifyChain() async throws -> AuditChainStatus {
         let rows = try await scope.pipeline([
             "SELECT tenantkit_audit_verify()",
@@ -66,6 +103,50 @@ public struct AuditRepository: Sendable {
         let broken = try rows[0][0].decode(Int64?.self, at: 0)
         if let broken { return .brokenAt(seq: broken) }
         return .intact(entries: try rows[1][0].decode(Int64.self, at: 0))
+    }
+
+    /// The organization's chain head, signed by the database with its audit key: store it outside
+    /// the database and verify against it later. Fails with SQLSTATE TK011 when the head does not
+    /// match the last entry (the chain is already broken: verify it against an earlier checkpoint).
+    public func checkpoint() async throws -> AuditCheckpoint {
+        try await scope.fetchOne("SELECT org_id, seq, head, signature FROM tenantkit_audit_checkpoint()", as: AuditCheckpoint.self)
+    }
+
+    /// Verifies the organization's whole chain and, against `checkpoint`, that the entries up to
+    /// its seq are still the ones it was taken of and that none were deleted from the end.
+    ///
+    /// The database recomputes every hash with the audit key; the head at the checkpoint's seq
+    /// is also compared here, on the client, with the entry as stored.
+    public func verifyChain(against checkpoint: AuditCheckpoint) async throws -> AuditChainStatus {
+        guard checkpoint.orgID == scope.orgID else {
+            throw TenantError.invalidInput("the checkpoint is of another organization")
+        }
+        let a = AuditLogTable.table
+        let rows = try await scope.pipeline([
+            "SELECT status, seq, entries FROM tenantkit_audit_verify_checkpoint(\(checkpoint.orgID), \(checkpoint.seq), \(checkpoint.head), \(checkpoint.signature))",
+            try scope.render(Select.from(a).columns(a.hash).where(a.seq == checkpoint.seq)),
+        ] as [PostgresQuery])
+        struct Verdict: Decodable { let status: String; let seq: Int64?; let entries: Int64? }
+        guard let verdict = try rows[0].first?.decode(as: Verdict.self) else {
+            throw PostgresClientError(.noRows, "tenantkit_audit_verify_checkpoint returned no rows")
+        }
+        let status: AuditChainStatus
+        switch (verdict.status, verdict.seq, verdict.entries) {
+        case ("intact", _, let entries?): status = .intact(entries: entries)
+        case ("broken", let seq?, _): status = .brokenAt(seq: seq)
+        case ("rewritten", let seq?, _): status = .rewritten(at: seq)
+        case ("truncated", let seq?, let entries?): status = .truncated(expected: seq, found: entries)
+        case ("invalid_checkpoint", _, _): return .invalidCheckpoint
+        default: throw PostgresClientError(.protocolError, "unknown audit chain status \(verdict.status)")
+        }
+        // The database said the head at the checkpoint's seq matches; the entry as stored must agree.
+        if case .intact(let entries) = status, checkpoint.seq > 0 {
+            guard let stored = try rows[1].first?.decode(as: Data.self) else {
+                return .truncated(expected: checkpoint.seq, found: min(entries, checkpoint.seq - 1))
+            }
+            if stored != checkpoint.head { return .rewritten(at: checkpoint.seq) }
+        }
+        return status
     }
 
     /// The INSERT of an entry; the database stamps org, actor, sequence number and hashes.

@@ -3,8 +3,9 @@ import Postgres
 import TenantSQL
 
 /// `audit_log`: append-only and hash-chained per organization. Insert `action`, `target` and
-/// `details`; the trigger assigns `seq`, `occurred_at`, `prev_hash` and `hash`, and the actor
-/// columns default to the scope's actor. UPDATE and DELETE are rejected by the database.
+/// `details`; the trigger assigns `seq`, `occurred_at`, `prev_hash`, `hash` and `chain_version`,
+/// and the actor columns are the scope's verified actor. UPDATE and DELETE are rejected by the
+/// database.
 public struct AuditLogTable: Table {
     public static let tableName = "audit_log"
     public static let scoping = TableScoping.tenant
@@ -22,4 +23,6 @@ public struct AuditLogTable: Table {
     public func details<T: Codable & Sendable>(as type: T.Type) -> Column<JSONB<T>> { column("details") }
     public var prevHash: Column<Data> { column("prev_hash") }
     public var hash: Column<Data> { column("hash") }
+    /// 1 for entries hashed with plain SHA-256 (before Schema/0015), 2 for the keyed HMAC chain.
+    public var chainVersion: Column<Int16> { column("chain_version") }
 }

@@ -163,7 +163,7 @@ CREATE POLICY ecu_accounts_definer ON ecu_accounts TO tenantkit_owner USING (tru
 CREATE POLICY ecu_ledger_read ON ecu_ledger FOR SELECT TO tenantkit_app, tenantkit_operator
     USING (org_id = (SELECT tenantkit.current_org()));
 CREATE POLICY ecu_ledger_spend ON ecu_ledger FOR INSERT TO tenantkit_app
-    WITH CHECK (org_id = (SELECT tenantkit.current_org_for('{admin,member}')) AND amount < 0);
+    WITH CHECK (org_id = (SELECT tenantkit.current_org_for('{admin,member}')) AND amount <= 0);  -- 0: the CHECK names it
 CREATE POLICY ecu_ledger_grant ON ecu_ledger FOR INSERT TO tenantkit_operator
     WITH CHECK (org_id = (SELECT tenantkit.current_org_for('{operator}')));
 CREATE POLICY ecu_ledger_definer ON ecu_ledger TO tenantkit_owner USING (true) WITH CHECK (true);

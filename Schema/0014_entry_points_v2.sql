@@ -152,6 +152,10 @@ AS $fn$
 DECLARE
     v_org uuid := gen_random_uuid();
 BEGIN
+    PERFORM 1 FROM public.users u WHERE u.id = p_user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user % does not exist', p_user_id USING ERRCODE = 'no_data_found';
+    END IF;
     INSERT INTO public.organizations (id, name) VALUES (v_org, p_name);
     INSERT INTO public.memberships (org_id, user_id, role) VALUES (v_org, p_user_id, 'admin');
     INSERT INTO public.ecu_accounts (org_id) VALUES (v_org);
@@ -276,6 +280,9 @@ DROP INDEX api_keys_key_hash_idx;
 DROP INDEX api_keys_prefix_idx;
 CREATE UNIQUE INDEX api_keys_key_hash_key ON api_keys (key_hash);
 CREATE UNIQUE INDEX api_keys_prefix_key ON api_keys (prefix);
+-- Today's prefix is `tk_` and the key's id in hex.
+ALTER TABLE api_keys DROP CONSTRAINT api_keys_prefix_check;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_prefix_check CHECK (char_length(prefix) BETWEEN 1 AND 64);
 
 CREATE FUNCTION tenantkit_authenticate_api_key(p_prefix text, p_key_hash bytea)
 RETURNS TABLE (org_id uuid, api_key_id uuid)

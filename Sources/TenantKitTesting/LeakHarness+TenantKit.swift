@@ -26,7 +26,7 @@ extension LeakHarness {
                 """)
             try await admin.execute("""
                 INSERT INTO invitations (org_id, email, role, token_hash, invited_by)
-                VALUES (\(org.id), 'invitee@harness.test', 'viewer', sha256(convert_to(\("harness-invite-\(tag)"), 'UTF8')), \(org.userID))
+                VALUES (\(org.id), 'invitee@harness.test', 'viewer', sha256(convert_to(\(org.invitationToken), 'UTF8')), \(org.userID))
                 """)
             try await admin.execute("INSERT INTO org_email_domains (org_id, domain) VALUES (\(org.id), 'shared.harness.test')")
             // Claims are globally unique: one per organization and harness run.
@@ -42,7 +42,7 @@ extension LeakHarness {
                 """, as: UUID.self)
             let key = try await admin.fetchOne("""
                 INSERT INTO api_keys (org_id, name, prefix, key_hash, created_by)
-                VALUES (\(org.id), 'ci', \("tk_harness_\(tag)"), sha256(convert_to(\("harness-key-\(tag)"), 'UTF8')), \(org.userID)) RETURNING id
+                VALUES (\(org.id), 'ci', \(org.apiKeyPrefix), sha256(convert_to(\(org.apiKey), 'UTF8')), \(org.userID)) RETURNING id
                 """, as: UUID.self)
             try await admin.execute("""
                 INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES (\(org.id), 100, 'grant', 'grant-1')
@@ -60,4 +60,14 @@ extension LeakHarness {
                 """)
         },
     ]
+}
+
+extension LeakHarness.Org {
+    /// The plaintext token of the invitation the TenantKit seeders give this org. Tokens, key
+    /// hashes and prefixes are unique across orgs, so each org (and each harness run) has its own.
+    public var invitationToken: String { "harness-invite-\(label.lowercased())-\(id.uuidString.prefix(8).lowercased())" }
+    /// The text of the API key the TenantKit seeders give this org (its hash is stored).
+    public var apiKey: String { "harness-key-\(label.lowercased())-\(id.uuidString.prefix(8).lowercased())" }
+    /// That key's visible prefix.
+    public var apiKeyPrefix: String { "tk_harness_\(label.lowercased())_\(id.uuidString.prefix(8).lowercased())" }
 }

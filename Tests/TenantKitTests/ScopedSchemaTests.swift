@@ -36,14 +36,17 @@ import Testing
         INSERT INTO api_keys (org_id, name, prefix, key_hash) VALUES
             ('aaaaaaaa-0000-0000-0000-000000000001', 'ci', 'tk_a', sha256('ka'::bytea)),
             ('bbbbbbbb-0000-0000-0000-000000000002', 'ci', 'tk_b', sha256('kb'::bytea));
+        -- Grants first; every run below comes with its debit (in this one transaction), leaving 100 and 500.
+        INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES
+            ('aaaaaaaa-0000-0000-0000-000000000001', 107, 'grant', 'k1'),
+            ('bbbbbbbb-0000-0000-0000-000000000002', 516, 'grant', 'k1');
         INSERT INTO runs (org_id, catalog_item_id, user_id, cost, status) VALUES
             ('aaaaaaaa-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-000000000001', 'aaaaaaaa-1111-0000-0000-000000000001', 3, 'succeeded'),
             ('aaaaaaaa-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a', 'aaaaaaaa-1111-0000-0000-000000000001', 4, 'queued'),
             ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-000000000001', 'bbbbbbbb-1111-0000-0000-000000000002', 7, 'succeeded'),
             ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'bbbbbbbb-1111-0000-0000-000000000002', 9, 'failed');
-        INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES
-            ('aaaaaaaa-0000-0000-0000-000000000001', 100, 'grant', 'k1'),
-            ('bbbbbbbb-0000-0000-0000-000000000002', 500, 'grant', 'k1');
+        INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id)
+            SELECT org_id, -cost, 'run', 'run-' || id, id FROM runs;
         """
 
     func withSeededSchema(_ body: (TestDatabase, PostgresPool) async throws -> Void) async throws {

@@ -182,13 +182,19 @@ final class Session: @unchecked Sendable {
 
         for step in steps {
             if case .sync = step {
-                guard let result = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
-                defer { PQclear(result) }
-                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else {
-                    // A backend terminated mid-pipeline answers with its FATAL error and hangs up.
-                    if PQresultStatus(result) == PGRES_FATAL_ERROR { throw brokenConnection() }
-                    throw protocolFailure("expected the pipeline sync")
+                guard var result = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
+                if PQresultStatus(result) == PGRES_FATAL_ERROR {
+                    // A backend terminated mid-pipeline answers with its FATAL error and hangs up; an
+                    // ERROR here is the implicit commit's (a deferred constraint), and the sync follows.
+                    let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) }
+                    guard PQstatus(pg) == CONNECTION_OK, severity == "ERROR" else { PQclear(result); throw brokenConnection() }
+                    if firstError == nil { firstError = PostgresError(result: result) }
+                    PQclear(result)
+                    guard let sync = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
+                    result = sync
                 }
+                defer { PQclear(result) }
+                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else { throw protocolFailure("expected the pipeline sync") }
                 continue
             }
             while let result = try nextResult(&needsFlush) {

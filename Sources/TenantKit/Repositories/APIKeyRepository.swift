@@ -21,10 +21,9 @@ public struct IssuedAPIKey: Sendable {
 
 /// The organization's API keys (admins only). A key acts in its organization with the member role.
 ///
-/// Key format: `tk_<org id><key id>_<43 base64url>` (see `APIKeyText`): the ids scope a request
+/// Key format: `tk_<key id>_<org id>_<43 base64url>` (see `APIKeyText`): the ids scope a request
 /// without a lookup, and the database checks the whole key's SHA-256 with every statement. The
-/// visible prefix is `tk_` and 16 hex digits of the key id; prefixes and hashes are unique across
-/// all organizations.
+/// visible prefix is `tk_<key id>`; prefixes and hashes are unique across all organizations.
 public struct APIKeyRepository: Sendable {
     let scope: OrgScope
 

@@ -38,14 +38,18 @@ public struct CatalogRepository: Sendable {
     /// Items by name then id, `limit` at a time, optionally of one `kind` and whose name contains `search`.
     public func page(kind: String? = nil, search: String? = nil, after cursor: CatalogCursor? = nil, limit: Int = 50) async throws -> CatalogPage {
         guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 items") }
+        let items = try await scope.fetchAll(Self.pageQuery(kind: kind, search: search, after: cursor, limit: limit), as: CatalogItem.self)
+        let next = items.count == limit ? items.last.map { CatalogCursor(name: $0.name, id: $0.id) } : nil
+        return CatalogPage(items: items, next: next)
+    }
+
+    /// The statement of ``page(kind:search:after:limit:)``.
+    static func pageQuery(kind: String?, search: String?, after cursor: CatalogCursor?, limit: Int) -> Select {
         let c = CatalogItemsTable.table
         var select = Select.from(c).columns(Self.columns(c))
         if let kind { select = select.where(c.kind == kind) }
         if let search, !search.isEmpty { select = select.where(c.name.ilike("%" + likeEscaped(search) + "%")) }
-        select = select.keysetPage(by: c.name, c.id, after: cursor.map { ($0.name, $0.id) }, limit: limit)
-        let items = try await scope.fetchAll(select, as: CatalogItem.self)
-        let next = items.count == limit ? items.last.map { CatalogCursor(name: $0.name, id: $0.id) } : nil
-        return CatalogPage(items: items, next: next)
+        return select.keysetPage(by: c.name, c.id, after: cursor.map { ($0.name, $0.id) }, limit: limit)
     }
 
     /// An item visible to the organization (public or its own), by id.

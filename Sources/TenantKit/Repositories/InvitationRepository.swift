@@ -75,19 +75,16 @@ public struct InvitationRepository: Sendable {
     }
 }
 
-/// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254 characters.
-/// A plain-ASCII email, lowercased. Unicode is refused (IDN domains go in their `xn--` form), so
-/// case folding can never turn one address into another's lookalike; the database checks the
-/// same rule (`users_email_format`).
+/// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254
+/// characters, printable ASCII only (checked before folding case: the Kelvin sign would fold to
+/// `k`), so no address folds into another's lookalike. IDN domains go in their `xn--` form. The
+/// database checks the same rule (`users_email_format`).
 func validatedEmail(_ email: String) throws -> String {
     let trimmed = email.trimmingCharacters(in: .whitespaces)
-    guard trimmed.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
-        throw TenantError.invalidInput(
-            "\"\(email.prefix(64))\" is not a plain ASCII email address (write an international domain in its xn-- form)")
-    }
     let lowered = trimmed.lowercased()
     let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
-    guard lowered.count <= 254, parts.count == 2, !parts[0].isEmpty, (try? validatedDomain(String(parts[1]))) != nil
+    guard trimmed.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }),
+          lowered.count <= 254, parts.count == 2, !parts[0].isEmpty, (try? validatedDomain(String(parts[1]))) != nil
     else { throw TenantError.invalidInput("\"\(email.prefix(64))\" is not an email address") }
     return lowered
 }

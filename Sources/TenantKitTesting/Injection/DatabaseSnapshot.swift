@@ -210,9 +210,14 @@ public struct DatabaseSnapshot: Sendable, Equatable {
             """)
         if !p.mayManageHome {
             for table in ["memberships", "invitations", "org_email_domains", "api_keys"] {
+                // A key's own request records its use (`tenantkit_use_api_key()`, at most once a
+                // minute): the attacker's own key may change its `last_used_at`, nothing else.
+                let row = table == "api_keys"
+                    ? "(to_jsonb(t) - CASE WHEN t.id = $2::uuid THEN 'last_used_at' ELSE '' END)::text"
+                    : "t::text"
                 add("the attacker's org's \(table) (it may not manage them)", .unchanged, PostgresQuery(
-                    unsafeSQL: "SELECT t::text FROM public.\(PostgresIdentifier(table).quoted) t WHERE t.org_id = $1",
-                    binds: try binds { try $0.append(home) }))
+                    unsafeSQL: "SELECT \(row) FROM public.\(PostgresIdentifier(table).quoted) t WHERE t.org_id = $1",
+                    binds: try binds { try $0.append(home); if table == "api_keys" { try $0.append(key) } }))
             }
         }
 

@@ -48,7 +48,7 @@ public struct InjectionPrincipal: Sendable, Hashable {
 
     /// The attacker's key id, for API-key principals.
     public var apiKeyID: UUID? {
-        if case .apiKey(let id) = actor { return id }
+        if case .apiKey(let id, _) = actor { return id }
         return nil
     }
 }

@@ -13,13 +13,15 @@ import TenantSQL
 /// ``TestDatabaseTemplate/injectionWorld``), so no attack sees another's effects.
 ///
 /// How scopes and stores are made is the caller's, so the corpus does not depend on `OrgScope`'s
-/// initializer (a signing key is on its way):
+/// initializer or on the signing key (the world's databases have ``TenantContextKey/forTesting``
+/// installed):
 ///
 /// ```swift
 /// @Test func injectionsAreContained() async throws {
-///     let suite = InjectionSuite(
-///         makeScope: { org, actor, host in OrgScope(orgID: org, actor: actor, on: host) },
-///         makeStore: { pool in TenantStore(pool: pool) })
+///     var suite = InjectionSuite(
+///         makeScope: { org, actor, host in OrgScope(orgID: org, actor: actor, context: TestDatabase.context, on: host) },
+///         makeStore: { pool in TenantStore(pool: pool, key: .forTesting) })
+///     suite.extraSecrets = [InjectionSecret("context signing key", .text(TenantContextKey.forTesting.hexSecret))]
 ///     let report = try await suite.run()
 ///     print(report.table)
 ///     try report.requireContained()
@@ -121,7 +123,7 @@ public struct InjectionSuite: Sendable {
             let protection = try await DatabaseSnapshot.Protection.of(principal, on: admin)
             let before = try await DatabaseSnapshot.take(on: admin, protecting: protection)
             let scanner = SecretScanner(
-                secrets: world.secretsOfB + extraSecrets, typed: attack.typedSQL.map(context.sql).joined(separator: "\n"))
+                secrets: world.secretsOfB + world.keySecrets + extraSecrets, typed: attack.typedSQL.map(context.sql).joined(separator: "\n"))
 
             for (index, step) in attack.steps.enumerated() {
                 await perform(step, number: index + 1, context: context, scanner: scanner, into: &run)
@@ -181,7 +183,7 @@ public struct InjectionSuite: Sendable {
             let sqls = templates.map(context.sql)
             let results = Results()
             do {
-                let finished = try await within(limit) {
+                let finished: Void? = try await within(limit) {
                     try await context.attackerScope().transaction { tx in
                         for sql in sqls { results.append(try await tx.query(PostgresQuery(unsafeSQL: sql))) }
                     }

@@ -48,7 +48,7 @@ public struct InjectionVictimCheck: Sendable {
 
     /// B's CI presents B's API key on the attack's pool and is authenticated into B, as B's key.
     public static let victimKeyAuthenticatesIntoItsOrg = InjectionVictimCheck("B's API key authenticates into B") { context in
-        let (org, key) = try await context.store().authenticate(apiKey: InjectionWorld.Fixture.keyOfBSecret)
+        let (org, key, _) = try await context.store().authenticate(apiKey: InjectionWorld.Fixture.keyOfBSecret)
         guard org == context.world.orgB, key == context.world.keyOfB else {
             return ["B's API key authenticated into org \(org == context.world.orgA ? "A" : org.uuidString) as key \(key)"]
         }

@@ -64,6 +64,9 @@ public struct InjectionWorld: Sendable {
     public let privateItemOfB: UUID
     /// Every value only B's rows hold, which no attack result may contain.
     public let secretsOfB: [InjectionSecret]
+    /// The database's own keys (the context keys' and the audit key's HMAC pads, owner-only
+    /// tables), which no attack result may contain either.
+    public let keySecrets: [InjectionSecret]
 
     /// Reads the world's ids back from a database made from ``TestDatabaseTemplate/injectionWorld``.
     public static func load(from admin: PostgresConnection) async throws -> InjectionWorld {
@@ -88,11 +91,20 @@ public struct InjectionWorld: Sendable {
                    (SELECT id FROM catalog_items WHERE slug = \(f.privateSlugOfB)) AS private_item_of_b
             """, as: Ids.self)
         let secrets = try await InjectionSecret.valuesOnlyHeldBy(ids.orgB, besides: ids.orgA, on: admin)
+        struct Pads: Decodable { let label: String; let innerPad: Data; let outerPad: Data }
+        let pads = try await admin.fetchAll("""
+            SELECT 'context key ' || key_id AS label, inner_pad, outer_pad FROM tenantkit.context_keys
+            UNION ALL SELECT 'audit key', inner_pad, outer_pad FROM tenantkit.audit_keys
+            """, as: Pads.self)
+        let keySecrets = pads.flatMap { pad in
+            [InjectionSecret("\(pad.label) (inner pad)", .bytes(Array(pad.innerPad))),
+             InjectionSecret("\(pad.label) (outer pad)", .bytes(Array(pad.outerPad)))]
+        }
         return InjectionWorld(
             orgA: ids.orgA, orgB: ids.orgB, adminOfA: ids.adminOfA, viewerOfA: ids.viewerOfA, keyOfA: ids.keyOfA,
             adminOfB: ids.adminOfB, memberOfB: ids.memberOfB, removedFromB: ids.removedFromB, keyOfB: ids.keyOfB,
             revokedKeyOfB: ids.revokedKeyOfB, publicItem: ids.publicItem, privateItemOfB: ids.privateItemOfB,
-            secretsOfB: secrets)
+            secretsOfB: secrets, keySecrets: keySecrets)
     }
 
     /// The org, actor and standing of an attacker in this world.
@@ -103,11 +115,11 @@ public struct InjectionWorld: Sendable {
         case .viewerOfA:
             InjectionPrincipal(attacker: attacker, scopeOrgID: orgA, actor: .user(viewerOfA), homeOrgID: orgA, role: .viewer)
         case .apiKeyOfA:
-            InjectionPrincipal(attacker: attacker, scopeOrgID: orgA, actor: .apiKey(keyOfA), homeOrgID: orgA, role: .member)
+            InjectionPrincipal(attacker: attacker, scopeOrgID: orgA, actor: .apiKey(keyOfA, presentedHash: SHA256.digest(Array(Fixture.keyOfASecret.utf8))), homeOrgID: orgA, role: .member)
         case .removedFromB:
             InjectionPrincipal(attacker: attacker, scopeOrgID: orgB, actor: .user(removedFromB), homeOrgID: nil, role: nil)
         case .revokedKeyOfB:
-            InjectionPrincipal(attacker: attacker, scopeOrgID: orgB, actor: .apiKey(revokedKeyOfB), homeOrgID: nil, role: nil)
+            InjectionPrincipal(attacker: attacker, scopeOrgID: orgB, actor: .apiKey(revokedKeyOfB, presentedHash: SHA256.digest(Array(Fixture.revokedKeyOfBSecret.utf8))), homeOrgID: nil, role: nil)
         }
     }
 
@@ -117,6 +129,8 @@ public struct InjectionWorld: Sendable {
     ///
     /// `{{me}}` is the attacker's user id (empty for keys), `{{my_key}}` its key id (empty for users),
     /// `{{other_member_a}}` another user of A, `{{database}}` the current database's name.
+    /// `{{b_key_hash}}` (hex) is the stored hash of B's key: not something an injection can read,
+    /// for attacks that show a defence holds even if it were known (a leaked backup).
     public func placeholders(for attacker: InjectionAttacker, database: String) -> [String: String] {
         let principal = principal(attacker)
         let text = { (id: UUID) in id.uuidString.lowercased() }
@@ -127,6 +141,7 @@ public struct InjectionWorld: Sendable {
             "a_key": text(keyOfA),
             "user_b": text(adminOfB), "member_b": text(memberOfB), "email_b": Fixture.adminOfBEmail,
             "b_key_prefix": Fixture.prefix(of: Fixture.keyOfBSecret), "b_domain": Fixture.domainOfB,
+            "b_key_hash": SHA256.hex(Array(Fixture.keyOfBSecret.utf8)),  // hex of the digest
             "b_idempotency_key": Fixture.guessableIdempotencyKeyOfB, "b_item": text(privateItemOfB),
             "public_item": text(publicItem), "unclaimed_domain": Fixture.unclaimedDomain, "database": database,
         ]

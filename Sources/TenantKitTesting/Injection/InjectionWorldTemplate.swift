@@ -1,15 +1,21 @@
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
 
 extension TestDatabaseTemplate {
     /// Every migration of the package's `Schema/`, then the ``InjectionWorld``: the leak harness's
     /// two orgs with their overlapping rows, plus what only org B holds.
     public static let injectionWorld: TestDatabaseTemplate = {
         let directory = schemaDirectory
-        return TestDatabaseTemplate(name: "injection", fingerprint: schemaFingerprint(directory) + "-world-1") { configuration in
+        return TestDatabaseTemplate(name: "injection", fingerprint: schemaFingerprint(directory) + "-world-2") { configuration in
             try await Migrator(directory: directory).up(configuration: configuration)
-            try await PostgresConnection.withConnection(configuration) { try await InjectionWorld.seed($0) }
+            try await PostgresConnection.withConnection(configuration) { admin in
+                // The key scopes sign with (as in `.migrated`): without it no claim verifies and
+                // every attack would look contained for the wrong reason.
+                try await TenantContextKey.forTesting.install(on: admin)
+                try await InjectionWorld.seed(admin)
+            }
         }
     }()
 }
@@ -68,13 +74,13 @@ extension InjectionWorld {
             INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES (\(b.id), \(f.purchaseOfB), \("purchase"), \(f.guessableIdempotencyKeyOfB))
             """)
         let keyOfB = try await admin.fetchOne("SELECT id FROM api_keys WHERE prefix = \(f.prefix(of: f.keyOfBSecret))", as: UUID.self)
-        let run = try await admin.fetchOne("""
-            INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost, status)
-            VALUES (\(b.id), \(itemOfB), \(b.userID), \(keyOfB), \(f.runCostOfB), \("succeeded")) RETURNING id
-            """, as: UUID.self)
+        // A run with a cost commits only together with its debit (runs_debit_required): one statement.
         try await admin.execute("""
+            WITH run AS (
+                INSERT INTO runs (org_id, catalog_item_id, user_id, api_key_id, cost, status)
+                VALUES (\(b.id), \(itemOfB), \(b.userID), \(keyOfB), \(f.runCostOfB), \("succeeded")) RETURNING id)
             INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, run_id)
-            VALUES (\(b.id), \(-f.runCostOfB), \("doomsday simulation"), \("vistaline-run-7f3a"), \(run))
+            SELECT \(b.id), \(-f.runCostOfB), \("doomsday simulation"), \("vistaline-run-7f3a"), run.id FROM run
             """)
 
         // An invitation, B's verified and claimed domain, audit entries.

@@ -103,9 +103,10 @@ import Testing
                     try await scope.execute(Insert.into(invitations).values(invitations.email.set(email), invitations.tokenHash.set(Iso.sha256(email))))
                 }
                 #expect(invite?.code == .checkViolation && invite?.constraint == "invitations_email_format", "\(email)")
+                // Users are created only through the sign-up entry point.
                 let user = await Iso.error(PostgresError.self) {
                     try await Iso.withConnection(db.configuration.with(user: "tenantkit_app")) {
-                        try await $0.execute(Insert.into(users).values(users.email.set(email)).renderGlobal())
+                        try await $0.execute("SELECT tenantkit_create_user(\(email), NULL)")
                     }
                 }
                 #expect(user?.code == .checkViolation && user?.constraint == "users_email_format", "\(email)")
@@ -114,12 +115,13 @@ import Testing
             try await Iso.withConnection(db.configuration.with(user: "tenantkit_app")) { app async throws in
                 for text in ["not-a-uuid", "\(a.id.uuidString)x", ""] {
                     let error = await Iso.error(PostgresError.self) {
-                        try await app.query("SELECT * FROM tenantkit_user_organizations(\(text)::uuid)")
+                        try await app.query("SELECT tenantkit_verify_email(\(text)::uuid, 'no proof')")
                     }
                     #expect(error?.code == .invalidTextRepresentation)
                     #expect(error?.message.hasPrefix("invalid input syntax for type uuid") == true)
                 }
-                let unknown = await Iso.error(PostgresError.self) { try await app.query("SELECT tenantkit.create_organization_for(\(UUID()), 'x')") }
+                let stranger = try TestDatabase.context.statement(orgID: nil, actor: .user(UUID()), backendPID: app.backendPID)
+                let unknown = await Iso.error(PostgresError.self) { try await app.pipeline([stranger, "SELECT tenantkit_create_organization('x')"]) }
                 #expect(unknown?.code == SQLState("P0002"))
             }
             #expect(UUID(uuidString: "not-a-uuid") == nil)  // typed APIs cannot even be called with one

@@ -11,10 +11,15 @@ import Testing
 @Suite struct InjectionSuiteTests {
     /// The one place that knows how this build makes scopes and stores.
     static func suite(corpus: [InjectionAttack] = InjectionCorpus.all) -> InjectionSuite {
-        InjectionSuite(
-            makeScope: { org, actor, host in OrgScope(orgID: org, actor: actor, on: host) },
-            makeStore: { pool in TenantStore(pool: pool) },
+        var suite = InjectionSuite(
+            makeScope: { org, actor, host in OrgScope(orgID: org, actor: actor, context: TestDatabase.context, on: host) },
+            makeStore: { pool in TenantStore(pool: pool, key: .forTesting) },
             corpus: corpus)
+        // The key every claim is signed with: no result or error may contain it, as hex or as bytes.
+        let hex = Array(TenantContextKey.forTesting.hexSecret.utf8)
+        let key = stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        suite.extraSecrets = [InjectionSecret("the context signing key (TenantContextKey.forTesting)", .bytes(key))]
+        return suite
     }
 
     @Test(.timeLimit(.minutes(10)))

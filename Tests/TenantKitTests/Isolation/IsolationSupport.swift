@@ -8,13 +8,15 @@ import Testing
 enum Iso {
     /// A migrated database seeded by the leak harness's TenantKit seeders: two organizations with
     /// overlapping data in every tenant table. `body` gets the harness's orgs and a pool as `tenantkit_app`.
+    /// `publishingStatements`: the app's statements show in `pg_stat_activity`, for tests that wait
+    /// for one by its text.
     static func withTwoOrgs<T>(
-        maxConnections: Int = 4,
+        maxConnections: Int = 4, publishingStatements: Bool = true,
         _ body: (TestDatabase, LeakHarness.Org, LeakHarness.Org, PostgresPool) async throws -> T
     ) async throws -> T {
         try await TestDatabase.with(template: .migrated) { db in
             let (a, b) = try await LeakHarness(database: db).seed()
-            try await db.publishAppStatements()  // these tests wait for statements by their text
+            if publishingStatements { try await db.publishAppStatements() }
             let pool = db.makePool(user: "tenantkit_app", maxConnections: maxConnections)
             do {
                 let result = try await body(db, a, b, pool)

@@ -44,7 +44,7 @@ import Testing
                 if mistake != "no row-level security" {
                     try await admin.execute("ALTER TABLE widgets ENABLE ROW LEVEL SECURITY")
                     try await admin.execute("ALTER TABLE widgets FORCE ROW LEVEL SECURITY")
-                    try await admin.execute("CREATE POLICY widgets_tenant ON widgets USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))")
+                    try await admin.execute("CREATE POLICY widgets_tenant ON widgets TO tenantkit_app USING (org_id = (SELECT tenantkit.current_org()))")
                     try await admin.execute("CREATE POLICY widgets_oops ON widgets USING (true)")
                 }
             }
@@ -86,8 +86,9 @@ import Testing
                     try await admin.execute("ALTER TABLE \(identifier: table) FORCE ROW LEVEL SECURITY")
                     try await admin.execute("""
                         CREATE POLICY tenant ON \(identifier: table)
-                        USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))
-                        WITH CHECK (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))
+                        TO tenantkit_app
+                        USING (org_id = (SELECT tenantkit.current_org()))
+                        WITH CHECK (org_id = (SELECT tenantkit.current_org()))
                         """)
                     try await admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON \(identifier: table) TO tenantkit_app")
                 }

@@ -27,6 +27,18 @@ extension InjectionCorpus {
                 ]),
             ]),
         InjectionAttack(
+            "check or checkpoint B's audit chain (an oracle on B's head)",
+            finding: .auditChain,
+            attackers: [.adminOfA, .apiKeyOfA],
+            steps: [
+                .statement("SELECT * FROM tenantkit_audit_verify_checkpoint('{{org_b}}', 1, sha256('x'::bytea), sha256('y'::bytea))"),
+                .transaction([
+                    "SELECT set_config('tenantkit.org_id', '{{org_b}}', true)",
+                    "SELECT * FROM tenantkit_audit_checkpoint()",
+                    "SELECT tenantkit_audit_verify()",
+                ]),
+            ]),
+        InjectionAttack(
             "edit, delete, truncate the audit log and its chain heads",
             finding: .auditChain,
             attackers: [.adminOfA],
@@ -35,7 +47,9 @@ extension InjectionCorpus {
                 "DELETE FROM audit_log",
                 "TRUNCATE audit_log",
                 "UPDATE audit_chain_heads SET last_seq = 0",
-                "DELETE FROM audit_chain_heads"
+                "DELETE FROM audit_chain_heads",
+                "SELECT inner_pad, outer_pad FROM tenantkit.audit_keys",
+                "DELETE FROM tenantkit.audit_keys"
             )),
     ]
 }

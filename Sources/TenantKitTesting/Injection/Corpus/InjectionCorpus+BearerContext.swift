@@ -1,3 +1,7 @@
+import Foundation
+import Postgres
+import TenantSQL
+
 extension InjectionCorpus {
     /// #2: the org context policies trust is whatever the session says; the entry points take the
     /// user they act for from an argument. Also forged and replayed claims of the signed context.
@@ -49,16 +53,28 @@ extension InjectionCorpus {
                     "INSERT INTO ecu_ledger (amount, reason, idempotency_key) VALUES (-1, 'spent by org A', 'defaced-1')",
                 ]),
             ]),
+        // The entry points take their user from the verified claim (0014): the attacker names B's
+        // admin the only ways left, the old bearer settings, and gets its own standing back.
         InjectionAttack(
-            "tenantkit_user_organizations(<B's admin>) lists B's org",
+            "tenantkit_user_organizations() after claiming to be B's admin lists B's org",
             finding: .bearerContext,
             attackers: [.adminOfA, .viewerOfA, .apiKeyOfA],
-            steps: .statements("SELECT * FROM tenantkit_user_organizations('{{user_b}}')")),
+            steps: [
+                .transaction([
+                    "SELECT set_config('tenantkit.user_id', '{{user_b}}', true)",
+                    "SELECT * FROM tenantkit_user_organizations()",
+                ]),
+            ]),
         InjectionAttack(
-            "tenantkit_create_organization(<B's admin>, phishing name) plants an org in B's switcher",
+            "tenantkit_create_organization(phishing name) after claiming to be B's admin plants an org in B's switcher",
             finding: .bearerContext,
             attackers: [.adminOfA, .viewerOfA, .apiKeyOfA],
-            steps: .statements("SELECT tenantkit_create_organization('{{user_b}}', 'Re-verify your account at evil.test')")),
+            steps: [
+                .transaction([
+                    "SELECT set_config('tenantkit.user_id', '{{user_b}}', true)",
+                    "SELECT tenantkit_create_organization('Re-verify your account at evil.test')",
+                ]),
+            ]),
         InjectionAttack(
             "invite B's admin by SQL and accept the invitation on their behalf",
             finding: .bearerContext,
@@ -66,25 +82,28 @@ extension InjectionCorpus {
                 .transaction([
                     """
                     INSERT INTO invitations (email, role, token_hash)
-                    SELECT email, 'viewer', sha256(convert_to('planted-invitation-token', 'UTF8')) FROM users WHERE id = '{{user_b}}'
+                    VALUES ('{{email_b}}', 'viewer', sha256(convert_to('planted-invitation-token', 'UTF8')))
                     """,
-                    "SELECT * FROM tenantkit_accept_invitation('{{user_b}}', 'planted-invitation-token')",
+                    "SELECT set_config('tenantkit.user_id', '{{user_b}}', true)",
+                    "SELECT * FROM tenantkit_accept_invitation('planted-invitation-token')",
                 ]),
             ]),
+        // The claim (Schema/0012): 220 hex digits, the fields at fixed offsets (principal at 11,
+        // org at 43, backend pid at 139, expiry at 147), the HMAC over the first 156 at 157.
         InjectionAttack(
-            "forge a claim for B's org, reusing the own claim's key id and HMAC",
+            "forge a claim for B's org: the own claim with B's org spliced in, its key id and HMAC kept",
             finding: .bearerContext,
+            attackers: [.adminOfA, .viewerOfA, .apiKeyOfA],
             steps: [
                 .transaction([
                     """
-                    SELECT set_config('tenantkit.claim', concat_ws('.', 'v1',
-                        split_part(current_setting('tenantkit.claim', true), '.', 2), 'u', '{{me}}', '{{org_b}}',
-                        pg_backend_pid(), extract(epoch FROM now())::bigint + 600,
-                        split_part(current_setting('tenantkit.claim', true), '.', 8)), true)
+                    SELECT set_config('tenantkit.claim', overlay(current_setting('tenantkit.claim', true)
+                        PLACING replace('{{org_b}}', '-', '') FROM 43 FOR 32), true)
                     """,
-                    "SELECT id, name FROM organizations",
+                    "SELECT id, name, settings FROM organizations",
                     "SELECT org_id, user_id, role FROM memberships",
                     "SELECT slug, name FROM catalog_items WHERE org_id IS NOT NULL",
+                    "SELECT balance FROM ecu_accounts",
                 ]),
             ]),
         InjectionAttack(
@@ -94,14 +113,36 @@ extension InjectionCorpus {
             steps: [
                 .transaction([
                     """
-                    SELECT set_config('tenantkit.claim', concat_ws('.', 'v1',
-                        split_part(current_setting('tenantkit.claim', true), '.', 2), 'u', '{{user_b}}', '{{org_b}}',
-                        pg_backend_pid(), extract(epoch FROM now())::bigint + 600, repeat('0', 64)), true)
+                    SELECT set_config('tenantkit.claim', '11' || substr(current_setting('tenantkit.claim', true), 3, 8)
+                        || replace('{{user_b}}', '-', '') || replace('{{org_b}}', '-', '') || repeat('0', 64)
+                        || lpad(to_hex(pg_backend_pid()), 8, '0') || lpad(to_hex(extract(epoch FROM now())::bigint + 600), 10, '0')
+                        || repeat('0', 64), true)
                     """,
                     "SELECT id, name FROM organizations",
                     "SELECT slug, name FROM catalog_items WHERE org_id IS NOT NULL",
                     "SELECT balance FROM ecu_accounts",
                 ]),
+            ]),
+        InjectionAttack(
+            "replay the own claim on another backend (a second connection of the application role)",
+            finding: .bearerContext,
+            attackers: [.adminOfA, .apiKeyOfA],
+            steps: [
+                .swift("read the scope's claim, then set it on a connection of its own", typed: [
+                    "SELECT current_setting('tenantkit.claim', true)",
+                    "SELECT set_config('tenantkit.claim', $1, false)",
+                    "SELECT tenantkit.current_org()",
+                ]) { context in
+                    let claim = try await context.attackerScope().fetchOne(
+                        PostgresQuery(unsafeSQL: "SELECT current_setting('tenantkit.claim', true)"), as: String.self)
+                    let connection = try await context.connect()
+                    var binds = PostgresBindings()
+                    try binds.append(claim)
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT set_config('tenantkit.claim', $1, false)", binds: binds))
+                    let org = try await connection.fetchOne(PostgresQuery(unsafeSQL: "SELECT tenantkit.current_org()"), as: UUID?.self)
+                    if let org { throw InjectionBreach("a claim signed for one backend verified on another (org \(org))") }
+                    return []
+                },
             ]),
     ]
 }

@@ -8,22 +8,27 @@ extension InjectionCorpus {
 
     /// Runs `statements` in the attacker's scoped transaction and, while it is open, `victim` (on a
     /// pool of its own); throws ``InjectionBreach`` with `blocked()` when the victim could not finish
-    /// within ``blockingLimit``. A victim that fails quickly was not blocked.
+    /// within ``blockingLimit``, and when it failed (its work is legitimate: a failure is an effect
+    /// of the attack, or a broken check, never a pass).
     static func whileAttackerHolds(
         _ statements: [String],
         context: InjectionContext,
         victim: @escaping @Sendable () async throws -> Void,
         blocked: () -> String
     ) async throws {
-        let victimWaited = try await context.attackerScope().transaction { tx -> Bool in
+        let outcome = try await context.attackerScope().transaction { tx -> String? in
             for sql in statements { _ = try await tx.query(PostgresQuery(unsafeSQL: sql)) }
             do {
-                return try await within(blockingLimit) { try await victim() } == nil
+                return try await within(blockingLimit) { try await victim() } == nil ? "blocked" : nil
             } catch {
-                return false
+                return "the victim's work failed while the attacker held its transaction open: \(InjectionSuite.brief(error))"
             }
         }
-        if victimWaited { throw InjectionBreach(blocked()) }
+        switch outcome {
+        case nil: return
+        case "blocked": throw InjectionBreach(blocked())
+        case let failure?: throw InjectionBreach(failure)
+        }
     }
 
     /// Runs `query` as `scope`'s principal in a transaction that is always rolled back: a victim's

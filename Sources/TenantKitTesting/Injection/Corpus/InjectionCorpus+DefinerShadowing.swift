@@ -1,7 +1,8 @@
 extension InjectionCorpus {
     /// #1: relations a SECURITY DEFINER function names unqualified resolve in the caller's `pg_temp`
     /// first unless its `search_path` names `pg_temp` last; a temp view calling a temp function
-    /// then runs that function as the function's owner.
+    /// then runs that function as the function's owner. (Entry points as of 0014: they take their
+    /// user from the claim. The payloads need TEMPORARY and plpgsql, which 0012 took from the app.)
     static let definerShadowing: [InjectionAttack] = [
         InjectionAttack(
             "pg_temp view over users: tenantkit_create_organization runs a payload as the owner that switches RLS off",
@@ -22,7 +23,7 @@ extension InjectionCorpus {
                     """,
                     "CREATE TEMP VIEW users AS SELECT * FROM pg_temp.tk_payload()",
                     "GRANT SELECT ON pg_temp.users TO tenantkit_owner",
-                    "SELECT tenantkit_create_organization('{{me}}', 'Shadowed')",
+                    "SELECT tenantkit_create_organization('Shadowed')",
                 ]),
                 .statement("SELECT o.id, o.name, m.user_id, m.role FROM organizations o JOIN memberships m ON m.org_id = o.id"),
             ]),
@@ -46,7 +47,7 @@ extension InjectionCorpus {
                     """,
                     "CREATE TEMP VIEW memberships AS SELECT * FROM pg_temp.tk_payload()",
                     "GRANT SELECT ON pg_temp.memberships TO tenantkit_owner",
-                    "SELECT * FROM tenantkit_user_organizations('{{me}}')",
+                    "SELECT * FROM tenantkit_user_organizations()",
                 ]),
                 .statement("SELECT id, name, settings FROM tenantkit_support_read()"),
             ]),
@@ -71,7 +72,7 @@ extension InjectionCorpus {
                     """,
                     "CREATE TEMP VIEW users AS SELECT * FROM pg_temp.tk_payload()",
                     "GRANT SELECT ON pg_temp.users TO tenantkit_owner",
-                    "SELECT * FROM tenantkit_join_by_email_domain('{{me}}')",
+                    "SELECT * FROM tenantkit_join_by_email_domain()",
                 ]),
             ]),
         InjectionAttack(

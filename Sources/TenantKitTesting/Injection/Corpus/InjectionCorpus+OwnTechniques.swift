@@ -87,7 +87,7 @@ extension InjectionCorpus {
                 "SELECT polname, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy",
                 "SELECT name, setting FROM pg_settings WHERE name LIKE 'tenantkit%'",
                 "SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting",
-                "SELECT datname, datacl FROM pg_database",
+                "SELECT datname, datacl::text FROM pg_database",
                 "SELECT current_setting('tenantkit.claim', true), current_setting('tenantkit.context_key', true)"
             )),
         InjectionAttack(
@@ -112,6 +112,26 @@ extension InjectionCorpus {
                 "ALTER ROLE tenantkit_app IN DATABASE \"{{database}}\" SET tenantkit.org_id = '{{org_b}}'"
             )),
         InjectionAttack(
+            "role defaults that would undo the hardening: publish SQL text again, skip triggers",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: .statements(
+                "ALTER ROLE tenantkit_app RESET track_activities",
+                "ALTER ROLE tenantkit_app IN DATABASE \"{{database}}\" SET track_activities = on",
+                "ALTER ROLE tenantkit_app IN DATABASE \"{{database}}\" SET session_replication_role = replica",
+                "ALTER ROLE tenantkit_app RESET ALL"
+            )),
+        InjectionAttack(
+            "PREPARE TRANSACTION: keep the scope's transaction, its locks and its claim past the lease",
+            finding: .beyondTheReview,
+            attackers: [.adminOfA],
+            steps: [
+                .transaction([
+                    "LOCK TABLE memberships IN SHARE MODE",
+                    "PREPARE TRANSACTION 'tk_injection_kept'",
+                ]),
+            ]),
+        InjectionAttack(
             "per-org uniqueness: B's private slug is as free in A as any other",
             finding: .beyondTheReview,
             attackers: [.adminOfA],
@@ -134,6 +154,9 @@ extension InjectionCorpus {
             expectation: .residual("emails are unique across orgs by design, so a sign-up reveals that an address is taken"),
             steps: [
                 .oracle(statements: ["INSERT INTO users (email) VALUES ('{{probe}}')"],
+                        secret: "{{email_b}}", decoy: "nobody-0000@vistaline.test"),
+                // Sign-up is the entry point since 0014.
+                .oracle(statements: ["SELECT tenantkit_create_user('{{probe}}', 'probe')"],
                         secret: "{{email_b}}", decoy: "nobody-0000@vistaline.test"),
             ]),
         InjectionAttack(

@@ -63,19 +63,20 @@ extension InjectionCorpus {
                 "SET statement_timeout = '50ms'",
                 "SET default_transaction_read_only = on"
             )),
+        // On a fresh connection a scoped transaction prepares BEGIN as tk_1 and the claim statement
+        // (`SELECT set_config('tenantkit.claim', $1, true)`) as tk_2. Swapped, the next request on
+        // the connection would run under the attacker's claim (bound to this backend, valid for two
+        // minutes) whatever claim it sends: B's writes would land in A.
         InjectionAttack(
-            "prepared-statement swap: the driver's cached context statement re-prepared by SQL",
+            "prepared-statement swap: the driver's cached claim statement re-prepared to set the attacker's claim",
             finding: .poolPoisoning,
             attackers: [.adminOfA, .viewerOfA],
             victimChecks: [.victimWritesLandAndAreAudited],
-            // On a fresh connection a scoped transaction prepares BEGIN as tk_1 and the context as tk_2.
             steps: [
                 .transaction([
+                    "SELECT set_config('tenantkit.stash', current_setting('tenantkit.claim', true), false)",
                     "DEALLOCATE tk_2",
-                    """
-                    PREPARE tk_2 (text, text, text) AS SELECT set_config('tenantkit.org_id', '{{org_a}}', true),
-                        set_config('tenantkit.user_id', '{{me}}', true), set_config('tenantkit.api_key_id', $3, true)
-                    """,
+                    "PREPARE tk_2 (text) AS SELECT set_config('tenantkit.claim', current_setting('tenantkit.stash', true), true)",
                 ]),
             ]),
         InjectionAttack(

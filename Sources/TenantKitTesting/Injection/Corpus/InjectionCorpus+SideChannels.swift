@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TenantKit
 import TenantSQL
 
 extension InjectionCorpus {
@@ -62,11 +63,12 @@ extension InjectionCorpus {
             attackers: [.viewerOfA],
             victimChecks: [victimDomainVerificationIsNotBlocked],
             steps: .statements("SELECT pg_advisory_lock(hashtextextended('tenantkit.email_domain:' || '{{b_domain}}', 0))")),
+        // Before 0014 tenantkit_verify_org_domain waited on this advisory lock; it now serializes on
+        // the claim's row, which the application has no privilege to lock.
         InjectionAttack(
             "a transaction advisory lock held during A's request blocks B's domain verification",
             finding: .sameRoleSideChannels,
             attackers: [.viewerOfA],
-            expectation: .residual("one shared role: any backend may take the advisory lock a definer function waits on, for its own transaction"),
             steps: [
                 .swift("hold the domain's advisory lock in A's transaction while B verifies", typed: [
                     "SELECT pg_advisory_xact_lock(hashtextextended('tenantkit.email_domain:' || '{{b_domain}}', 0))",
@@ -83,7 +85,7 @@ extension InjectionCorpus {
             "LOCK TABLE memberships in A's transaction blocks every org",
             finding: .sameRoleSideChannels,
             attackers: [.adminOfA],
-            expectation: .residual("a table lock needs only the UPDATE privilege the app role has; it blocks every org for the attacker's transaction"),
+            expectation: .residual("a table lock needs only a table privilege the app role must have (DELETE on memberships, to remove members); it blocks every org for the attacker's transaction"),
             steps: [
                 .swift("hold an ACCESS EXCLUSIVE lock on memberships while B lists its members", typed: [
                     "LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE",
@@ -97,12 +99,27 @@ extension InjectionCorpus {
             ]),
     ]
 
-    /// B verifies its own (already verified) domain, rolled back: only whether it has to wait matters.
+    /// B verifies its own (already verified) domain the way ``DomainRepository`` does (a new
+    /// challenge, then the application's signed proof that it was found in DNS), in a transaction
+    /// that is rolled back: only whether it has to wait matters.
     static func verifyDomainOfB(_ context: InjectionContext, on pool: PostgresPool) async throws {
-        try await rolledBack(context.victimScope(on: pool), "SELECT tenantkit_verify_org_domain(\(InjectionWorld.Fixture.domainOfB))")
+        struct RollBack: Error {}
+        let scope = context.victimScope(on: pool)
+        guard let signer = scope.context as? SignedTenantContext else {
+            throw InjectionBreach("the suite's scopes are not signed: B's domain verification cannot be tried")
+        }
+        let domain = InjectionWorld.Fixture.domainOfB, orgB = context.world.orgB.uuidString.lowercased()
+        do {
+            try await scope.transaction { tx in
+                let challenge = try await tx.fetchOne("SELECT tenantkit_issue_domain_challenge(\(domain))", as: String.self)
+                let proof = signer.key.proof(purpose: "domain", subject: "\(orgB):\(domain):\(challenge)")
+                _ = try await tx.query("SELECT tenantkit_verify_org_domain(\(domain), \(challenge), \(proof))")
+                throw RollBack()
+            }
+        } catch is RollBack {}
     }
 
-    /// B's domain verification on a fresh pool does not wait on a lock someone left behind.
+    /// B's domain verification on a fresh pool does not wait on a lock someone left behind, and succeeds.
     static let victimDomainVerificationIsNotBlocked = InjectionVictimCheck("B's domain verification is not blocked") { context in
         let pool = context.makePool()
         do {
@@ -110,7 +127,7 @@ extension InjectionCorpus {
                 return ["B's domain verification waited on a lock left on a pooled connection of org A"]
             }
         } catch {
-            return []  // refused quickly (for instance: no challenge): not blocked
+            return ["B's domain verification failed: \(InjectionSuite.brief(error))"]
         }
         return []
     }

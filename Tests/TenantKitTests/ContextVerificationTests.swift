@@ -1,0 +1,66 @@
+import Foundation
+import Postgres
+@testable import TenantKit
+import TenantKitTesting
+import TenantSQL
+import Testing
+
+/// The signed context is verified once per statement, not once per row.
+@Suite struct ContextVerificationTests {
+    @Test func aCatalogPageVerifiesTheClaimOnce() async throws {
+        try await TestDatabase.with(template: .migrated) { db in
+            // Count function calls in this database (a superuser's setting), from the next connection on.
+            try await PostgresConnection.withConnection(db.configuration) { admin in
+                try await admin.executeScript(unsafeSQL: "ALTER DATABASE \(PostgresIdentifier(db.name)) SET track_functions = 'all'")
+                try await admin.execute("""
+                    INSERT INTO catalog_items (org_id, kind, slug, name)
+                    SELECT NULL, 'model', 'public-' || g, 'Public ' || g FROM generate_series(1, 120) g
+                    """)
+            }
+            let store = db.makeStore()
+            let ada = try await store.createUser(email: "ada@acme.test", emailVerified: true)
+            let acme = try await store.createOrganization(named: "Acme", by: ada.id)
+            let scope = store.scope(acme, as: .user(ada.id))
+            let page = try scope.render(CatalogRepository.pageQuery(kind: "model", search: nil, after: nil, limit: 50))
+
+            let (rows, calls, plan) = try await scope.transaction { tx in
+                let rows = try await tx.query(page).count
+                let calls = try await tx.fetchOne(
+                    "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_xact_user_functions WHERE funcname = 'verified_principal'",
+                    as: Int64.self)
+                let plan = try await tx.query(PostgresQuery(unsafeSQL: "EXPLAIN (VERBOSE, COSTS OFF) " + page.sql, binds: page.binds))
+                    .map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+                return (rows, calls, plan)
+            }
+            #expect(rows == 50)
+            #expect(calls == 1, "the claim was verified \(calls) times for a page of \(rows) rows")
+            // The plan shows why: one InitPlan computes the org; the scan compares with its result.
+            #expect(plan.components(separatedBy: "verified_principal").count - 1 == 1, "\(plan)")
+            #expect(plan.contains("InitPlan"), "\(plan)")
+            await store.pool.close()
+        }
+    }
+}
+
+@Suite struct APIKeyRoundTripTests {
+    @Test func aKeyRequestAuthenticatesInTheRoundTripOfItsFirstRead() async throws {
+        try await TestDatabase.with(template: .migrated) { db in
+            let store = TenantStore(pool: db.makePool(user: "tenantkit_app", maxConnections: 1), key: .forTesting)
+            let ada = try await store.createUser(email: "ada@acme.test", emailVerified: true)
+            let acme = try await store.createOrganization(named: "Acme", by: ada.id)
+            let issued = try await ActiveOrg(scope: store.scope(acme, as: .user(ada.id))).apiKeys.create(name: "ci")
+
+            let before = try await store.pool.withConnection { $0.roundTrips }
+            let name = try await store.withAPIKey(issued.secret) { org in try await org.organization.get().name }
+            let after = try await store.pool.withConnection { $0.roundTrips }
+            #expect(name == "Acme")
+            #expect(after - before == 1, "authentication and the read took \(after - before) round trips")
+
+            // A wrong secret with the right ids fails in that same round trip, as an invalid key.
+            let forged = String(issued.secret.dropLast(3)) + "abc"
+            #expect(await #expect(throws: TenantError.self) { try await store.withAPIKey(forged) { try await $0.organization.get() } }
+                == .invalidAPIKey)
+            await store.pool.close()
+        }
+    }
+}

@@ -9,7 +9,7 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor",
         abstract: "Check, connected as the application role, that tenant isolation holds.",
         discussion: """
-            Reports: an app role that is superuser, has BYPASSRLS or owns tables; a table with org_id lacking ENABLE or FORCE ROW LEVEL SECURITY or a policy; a policy calling current_setting per row; a table with org_id without an index led by org_id; a view without security_invoker; a SECURITY DEFINER function without a pinned search_path or executable by PUBLIC; a tenantkit.* setting set outside a transaction; pending or changed migrations.
+            Reports: an app role that is superuser, has BYPASSRLS or owns tables; a table with org_id lacking ENABLE or FORCE ROW LEVEL SECURITY or a policy for the app; a policy that trusts a plain setting instead of the verified org, or verifies per row; a table with org_id without an index led by org_id; a view without security_invoker; a SECURITY DEFINER function without a pinned search_path, with one that reaches the caller's pg_temp, or executable by PUBLIC; a function the app may execute that no migration created; an app role that may create temporary objects, publishes its SQL in pg_stat_activity or has role defaults; a tenantkit.* setting set outside a transaction; pending or changed migrations.
 
             Exit codes: 0 no findings, 1 findings or an error.
             """

@@ -37,7 +37,7 @@ struct World {
 func withWorld<T>(_ body: (World) async throws -> T) async throws -> T {
     try await TestDatabase.with(template: .migrated) { db in
         try await db.publishAppStatements()  // session tests wait for statements by their text
-        let pool = db.makePool(user: "tenantkit_app", maxConnections: 6)
+        let pool = db.makePool(user: "tenantkit_app", maxConnections: 6, acquireTimeout: .seconds(60))  // 260 racing tasks on a loaded machine
         let operators = db.makePool(maxConnections: 2)
         let admin = try await db.connect()
         do {

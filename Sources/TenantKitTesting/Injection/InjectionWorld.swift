@@ -131,6 +131,7 @@ public struct InjectionWorld: Sendable {
     /// `{{other_member_a}}` another user of A, `{{database}}` the current database's name.
     /// `{{b_key_hash}}` (hex) is the stored hash of B's key: not something an injection can read,
     /// for attacks that show a defence holds even if it were known (a leaked backup).
+    @_optimize(none)  // Swift 6.3.1's optimizer crashes on this body in release builds (CopyPropagation)
     public func placeholders(for attacker: InjectionAttacker, database: String) -> [String: String] {
         let principal = principal(attacker)
         let text = { (id: UUID) in id.uuidString.lowercased() }

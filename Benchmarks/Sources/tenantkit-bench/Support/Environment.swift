@@ -1,12 +1,20 @@
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
 import TenantKitTesting
 
 /// The role the benchmark uses for "RLS off": BYPASSRLS, created here, used by nothing else.
 let bypassRole = "tenantkit_bench_bypass"
 /// The application role of the schema (NOBYPASSRLS): every "scoped" contender logs in as it.
 let appRole = "tenantkit_app"
+/// The plain setting of before the signed context (issue 10), kept as a benchmark-only contender:
+/// NOSUPERUSER NOBYPASSRLS, created here, with SELECT on `runs` and `catalog_items` and, for it
+/// only, policies of the old form `org_id = (SELECT nullif(current_setting('tenantkit.org_id',
+/// true), '')::uuid)`. Reached through `OrgScope(..., context: PlainSettingContext(), ...)`.
+let plainRole = "tenantkit_bench_plain"
+/// Benchmark-only SQL (pgbench's claim signing), in every benchmark database.
+let benchSchema = "tenantkit_bench"
 
 /// Ids are derived from integers so pgbench scripts (which only know numbers) can name the same rows:
 /// `PPPPPPPP-0000-4000-8000-<n, 12 digits>`.
@@ -43,6 +51,7 @@ struct BenchDatabase: Sendable {
     let superuser: PostgresConfiguration
     var app: PostgresConfiguration { superuser.with(user: appRole) }
     var bypass: PostgresConfiguration { superuser.with(user: bypassRole) }
+    var plain: PostgresConfiguration { superuser.with(user: plainRole) }
     /// The organization workload 5 inserts into and workload 4 starts runs in (not among the read orgs).
     var writerOrg: Int { orgs + 1 }
     var runCount: Int { orgs * runsPerOrg }
@@ -57,6 +66,11 @@ final class BenchEnvironment: @unchecked Sendable {
     /// A superuser connection to the maintenance database.
     let admin: PostgresConfiguration
     let serverVersion: String
+    /// The key every scope signs its context with, installed in every benchmark database; new for
+    /// each run of the benchmark.
+    let key: TenantContextKey
+    /// TenantKit's context: what the scoped contenders send as `tenantkit_app`.
+    let signed: SignedTenantContext
     /// Scratch files (pgbench scripts and logs); removed by `shutdown`.
     let scratch: String
     private(set) var databases: [String: BenchDatabase] = [:]
@@ -69,6 +83,8 @@ final class BenchEnvironment: @unchecked Sendable {
         self.admin = admin
         self.serverVersion = serverVersion
         self.scratch = scratch
+        key = TenantContextKey.generate()
+        signed = SignedTenantContext(key: key)
     }
 
     static func start(_ options: Options) async throws -> BenchEnvironment {
@@ -94,6 +110,9 @@ final class BenchEnvironment: @unchecked Sendable {
                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(bypassRole)') THEN
                         CREATE ROLE \(bypassRole) LOGIN BYPASSRLS NOSUPERUSER;
                     END IF;
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(plainRole)') THEN
+                        CREATE ROLE \(plainRole) LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                    END IF;
                 END $$;
                 """)
             await connection.close()
@@ -112,7 +131,7 @@ final class BenchEnvironment: @unchecked Sendable {
     /// before, 0.6 ms after).
     func analyzeLoadedDatabases() async throws {
         for database in databases.values {
-            try await PostgresConnection.withConnection(database.superuser) { try await $0.execute("ANALYZE") }
+            _ = try await PostgresConnection.withConnection(database.superuser) { try await $0.execute("ANALYZE") }
         }
     }
 
@@ -150,30 +169,41 @@ final class BenchEnvironment: @unchecked Sendable {
 
     private func load(_ db: BenchDatabase) async throws {
         let connection = try await PostgresConnection.connect(db.superuser)
+        // The claims every scoped contender signs are verified with this key (Schema/0012).
+        try await key.install(on: connection)
         let org = BenchIDs.sql(BenchIDs.orgPrefix, "n")
         let orgOfItem = BenchIDs.sql(BenchIDs.orgPrefix, "(n - 1) % \(db.orgs) + 1")
         let orgOfRun = orgOfItem
+        let user = BenchIDs.user.uuidString.lowercased()
         // Slugs start with a scrambled hex number so public and private items interleave in slug order.
         let scrambled = "lpad(to_hex((n::bigint * 2654435761) % 4294967296), 8, '0')"
-        // Triggers and FK checks are skipped while loading (the data is consistent by construction).
+        // As the superuser: the application may not insert users or memberships (Schema/0013), and
+        // the data is consistent by construction, so triggers and FK checks are skipped while
+        // loading (session_replication_role = replica). Consistent means what the schema enforces
+        // for the application: every run with a cost has its debit (0014's runs_debit_required),
+        // written in the same statement; emails are ASCII.
         try await connection.executeScript(unsafeSQL: """
             SET session_replication_role = replica;
-            INSERT INTO users (id, email) VALUES ('\(BenchIDs.user.uuidString.lowercased())', 'bench@example.com');
+            INSERT INTO users (id, email, email_verified) VALUES ('\(user)', 'bench@example.com', true);
             INSERT INTO organizations (id, name) SELECT \(org), 'Org ' || n FROM generate_series(1, \(db.orgs + 1)) n;
-            INSERT INTO memberships (org_id, user_id, role)
-                SELECT id, '\(BenchIDs.user.uuidString.lowercased())', 'admin' FROM organizations;
-            INSERT INTO ecu_accounts (org_id, balance) SELECT id, 1000000000000000 FROM organizations;
+            INSERT INTO memberships (org_id, user_id, role) SELECT id, '\(user)', 'admin' FROM organizations;
+            INSERT INTO ecu_accounts (org_id, balance) SELECT id, \(Self.initialBalance) FROM organizations;
             INSERT INTO catalog_items (id, org_id, kind, slug, name)
                 SELECT \(BenchIDs.sql(BenchIDs.publicItemPrefix, "n")), NULL, 'model', \(scrambled) || '-p' || n, 'Public item ' || n
                 FROM generate_series(1, \(db.publicItems)) n;
             INSERT INTO catalog_items (id, org_id, kind, slug, name)
                 SELECT \(BenchIDs.sql(BenchIDs.privateItemPrefix, "n")), \(orgOfItem), 'model', \(scrambled) || '-' || n, 'Item ' || n
                 FROM generate_series(1, \(db.orgs * db.itemsPerOrg)) n;
-            INSERT INTO runs (org_id, id, catalog_item_id, user_id, cost, status, created_at)
+            WITH run AS (
+                INSERT INTO runs (org_id, id, catalog_item_id, user_id, cost, status, created_at)
                 SELECT \(orgOfRun), \(BenchIDs.sql(BenchIDs.runPrefix, "n")), '\(BenchIDs.publicItem.uuidString.lowercased())',
-                       '\(BenchIDs.user.uuidString.lowercased())', n % 1000,
+                       '\(user)', n % 1000,
                        (ARRAY['queued', 'running', 'succeeded', 'failed'])[n % 4 + 1], now() - n * interval '1 second'
-                FROM generate_series(1, \(db.runCount)) n;
+                FROM generate_series(1, \(db.runCount)) n
+                RETURNING org_id, id, cost, created_at)
+            INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key, balance_after, run_id, created_at)
+                SELECT org_id, -cost, 'run', id::text, \(Self.initialBalance), id, created_at FROM run WHERE cost > 0;
+            SET session_replication_role = DEFAULT;
             CREATE TABLE bench_decode (
                 id uuid PRIMARY KEY, small smallint NOT NULL, number integer NOT NULL, big bigint NOT NULL,
                 score double precision NOT NULL, active boolean NOT NULL, name text NOT NULL, note text,
@@ -186,8 +216,92 @@ final class BenchEnvironment: @unchecked Sendable {
             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(bypassRole);
             GRANT SELECT ON bench_decode TO \(appRole);
             """)
+        try await connection.executeScript(unsafeSQL: Self.plainSettingSQL)
+        try await connection.executeScript(unsafeSQL: Self.signingSQL(signer: ClaimSigner(key)))
+        try await checkServerSigning(on: connection)
+        try await copyRoleSettings(from: appRole, to: [plainRole, bypassRole], database: db.name, on: connection)
         try await connection.executeScript(unsafeSQL: "VACUUM (ANALYZE)")
         await connection.close()
+    }
+
+    /// Every org's ECU balance after loading: large enough for any number of rounds of workload 4.
+    static let initialBalance = "1000000000000000"
+
+    /// The plain-setting contender's role (`plainRole`), in one database: SELECT on the tables
+    /// workloads 1 and 3 read, and for that role only the policies of before issue 10 (0005 and
+    /// 0007 as they were: an InitPlan of `current_setting`). No write policies: it only reads.
+    static let plainSettingSQL = """
+        GRANT SELECT ON runs, catalog_items TO \(plainRole);
+        CREATE POLICY bench_plain_runs_read ON runs FOR SELECT TO \(plainRole)
+            USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
+        CREATE POLICY bench_plain_catalog_items_read ON catalog_items FOR SELECT TO \(plainRole)
+            USING (org_id IS NULL OR org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
+        """
+
+    /// pgbench cannot compute an HMAC, and a claim is bound to the backend it is sent on, so its
+    /// scripts sign on the server: `\(benchSchema).sign_user_claim(org, user)` makes the claim
+    /// `SignedTenantContext` makes in Swift (Schema/0012's layout, 120 s lifetime) inside the same
+    /// statement that sets it. It is plain SQL the planner inlines, with the key's HMAC pads as
+    /// literals: no table lookup and no function call of its own, which would cost more than the
+    /// two `sha256` calls (a SECURITY DEFINER SQL function reading `tenantkit.context_keys` cost
+    /// about 200 us per call, a plpgsql one about 55 us, this one about 30 us including the claim's
+    /// text; measured with pgbench, 1 client). Benchmark databases only: the pads are readable in
+    /// `pg_proc` there, so any role of those databases could sign (the key is made per run and the
+    /// databases are dropped or replaced by the next run). That server work is what TenantKit does
+    /// on the client, so pgbench's "same pipeline" baselines are that much slower than the statements.
+    static func signingSQL(signer: ClaimSigner) -> String {
+        let payload = """
+            '11\(signer.keyID)' || replace(p_user::text, '-', '') || replace(p_org::text, '-', '') || repeat('0', 64) \
+            || lpad(to_hex(pg_backend_pid()), 8, '0') || lpad(to_hex(extract(epoch FROM statement_timestamp())::bigint + \(signer.lifetimeSeconds)), 10, '0')
+            """
+        return """
+        CREATE SCHEMA \(benchSchema);
+        CREATE FUNCTION \(benchSchema).sign_user_claim(p_org uuid, p_user uuid) RETURNS text
+        LANGUAGE sql STABLE
+        AS $fn$
+            SELECT (\(payload))
+                   || encode(sha256('\\x\(signer.outerPadHex)'::bytea
+                                    || sha256('\\x\(signer.innerPadHex)'::bytea || convert_to(\(payload), 'UTF8'))), 'hex')
+        $fn$;
+        REVOKE ALL ON FUNCTION \(benchSchema).sign_user_claim(uuid, uuid) FROM PUBLIC;
+        GRANT USAGE ON SCHEMA \(benchSchema) TO \(appRole);
+        GRANT EXECUTE ON FUNCTION \(benchSchema).sign_user_claim(uuid, uuid) TO \(appRole);
+        """
+    }
+
+    /// The server-side claim of pgbench's scripts must verify like TenantKit's: checked once per
+    /// database as tenantkit_app (a wrong claim would make pgbench read nothing, quickly).
+    private func checkServerSigning(on connection: PostgresConnection) async throws {
+        let org = BenchIDs.org(1), user = BenchIDs.user
+        let verified = try await PostgresConnection.withConnection(connection.configuration.with(user: appRole)) { app in
+            try await app.withTransaction { tx in
+                try await tx.execute("SELECT set_config('tenantkit.claim', tenantkit_bench.sign_user_claim(\(org), \(user)), true)")
+                return try await tx.fetchOne("SELECT tenantkit.current_org()", as: UUID?.self)
+            }
+        }
+        guard verified == org else { throw BenchError("the server-side claim of the pgbench scripts does not verify") }
+    }
+
+    /// The role settings the migrations give tenantkit_app (`track_activities = off`, 0012), given to
+    /// the benchmark's own roles too, so a comparison measures the context and the policies, not
+    /// a setting.
+    private func copyRoleSettings(from source: String, to targets: [String], database: String, on connection: PostgresConnection) async throws {
+        struct Setting: Decodable { let global: Bool; let setting: String }
+        let settings = try await connection.fetchAll("""
+            SELECT s.setdatabase = 0 AS global, unnest(s.setconfig) AS setting
+              FROM pg_db_role_setting s
+             WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = \(source))
+               AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+            """, as: Setting.self)
+        for target in targets {
+            for setting in settings {
+                guard let equals = setting.setting.firstIndex(of: "=") else { continue }
+                let name = String(setting.setting[..<equals])
+                let value = String(setting.setting[setting.setting.index(after: equals)...])
+                let scope = setting.global ? "" : " IN DATABASE \(PostgresIdentifier(database))"
+                try await connection.executeScript(unsafeSQL: "ALTER ROLE \(PostgresIdentifier(target))\(scope) SET \(PostgresIdentifier(name)) = '\(value.replacingOccurrences(of: "'", with: "''"))'")
+            }
+        }
     }
 
     /// Where pgbench, psql and raw libpq connect: the same server, database and role as `configuration`.
@@ -196,7 +310,7 @@ final class BenchEnvironment: @unchecked Sendable {
     }
 
     func shutdown() async {
-        if server == nil {
+        if server == nil && !options.keepDatabases {
             // A shared server: drop what we made.
             if let connection = try? await PostgresConnection.connect(admin) {
                 for name in databases.keys {

@@ -22,6 +22,8 @@ struct Options: Sendable {
     var resultsPath = "Benchmarks/results.json"
     var skipPgbench = false
     var skipNIO = false
+    /// With DATABASE_URL: leave the loaded databases on the server afterwards (profiling with psql).
+    var keepDatabases = false
     /// Only contenders whose name contains one of these (for profiling one code path).
     var contenderFilter: [String] = []
 
@@ -46,6 +48,7 @@ struct Options: Sendable {
           --results PATH            where to write the JSON (default Benchmarks/results.json)
           --no-pgbench, --no-nio    leave out those baselines
           --only TEXT[,TEXT]        only contenders whose name contains TEXT (profiling; no ratios)
+          --keep-databases          with DATABASE_URL, leave the loaded databases there (profiling)
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -90,6 +93,7 @@ struct Options: Sendable {
             case "--results": options.resultsPath = try value()
             case "--no-pgbench": options.skipPgbench = true
             case "--no-nio": options.skipNIO = true
+            case "--keep-databases": options.keepDatabases = true
             case "--only": options.contenderFilter = try value().split(separator: ",").map(String.init)
             case "--help", "-h":
                 print(usage)

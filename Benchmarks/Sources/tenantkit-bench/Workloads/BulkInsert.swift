@@ -22,9 +22,9 @@ struct BulkInsertWorkload: Workload {
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
         let db = try await env.large()
         return [
-            try await TenantKitInsert(name: Self.pipelined, mode: .pipelined, db: db, rows: rows),
-            try await TenantKitInsert(name: Self.oneByOne, mode: .oneByOne, db: db, rows: rows),
-            try await TenantKitInsert(name: Self.multiRow, mode: .multiRow, db: db, rows: rows),
+            try await TenantKitInsert(name: Self.pipelined, mode: .pipelined, db: db, rows: rows, context: env.signed),
+            try await TenantKitInsert(name: Self.oneByOne, mode: .oneByOne, db: db, rows: rows, context: env.signed),
+            try await TenantKitInsert(name: Self.multiRow, mode: .multiRow, db: db, rows: rows, context: env.signed),
             try await CopyInsert(name: Self.copy, db: db, rows: rows),
         ]
     }
@@ -51,12 +51,14 @@ final class TenantKitInsert: Contender, @unchecked Sendable {
     private let connection: PostgresConnection
     private let admin: PostgresConnection
     private let db: BenchDatabase
+    private let context: SignedTenantContext
     private var round = 0
 
-    init(name: String, mode: Mode, db: BenchDatabase, rows: Int) async throws {
+    init(name: String, mode: Mode, db: BenchDatabase, rows: Int, context: SignedTenantContext) async throws {
         self.name = name
         self.mode = mode
         self.db = db
+        self.context = context
         unitsPerOp = rows
         connection = try await PostgresConnection.connect(db.app)
         admin = try await PostgresConnection.connect(db.superuser)
@@ -71,7 +73,7 @@ final class TenantKitInsert: Contender, @unchecked Sendable {
         var sample = RoundSample()
         sample.allocations = 0
         let items = CatalogItemsTable.table
-        let scope = OrgScope(orgID: BenchIDs.org(db.writerOrg), actor: .user(BenchIDs.user), on: connection)
+        let scope = OrgScope(orgID: BenchIDs.org(db.writerOrg), actor: .user(BenchIDs.user), context: context, on: connection)
         for _ in 0..<ops {
             round += 1
             let prefix = "w5-\(round)-"

@@ -48,23 +48,26 @@ struct CatalogPageWorkload: Workload {
     let title = "Catalog page: public + private items, keyset, 50 rows"
     let defaultOpsPerRound = 2_000
     static let scopedLarge = "TenantKit OrgScope, RLS on, large"
+    static let plainLarge = "TenantKit OrgScope, plain setting, large"
     static let unscopedLarge = "TenantKit unscoped, RLS off, large"
     static let scopedSmall = "TenantKit OrgScope, RLS on, small"
     static let rawLarge = "raw libpq (unscoped), large"
 
     var targets: [Target] {
         [Target(label: "RLS on within 10% of RLS off", contender: Self.scopedLarge, baseline: Self.unscopedLarge, minRatio: 1 / 1.1),
-         Target(label: "many orgs within 20% of few orgs", contender: Self.scopedLarge, baseline: Self.scopedSmall, minRatio: 1 / 1.2)]
+         Target(label: "many orgs within 20% of few orgs", contender: Self.scopedLarge, baseline: Self.scopedSmall, minRatio: 1 / 1.2),
+         Target(label: "signed context within 5% of plain setting", contender: Self.scopedLarge, baseline: Self.plainLarge, minRatio: 0.95)]
     }
 
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
         let large = try await env.large()
         let small = try await env.small()
         return [
-            try await TenantKitCatalogPage(name: Self.scopedLarge, scoped: true, db: large),
-            try await TenantKitCatalogPage(name: Self.unscopedLarge, scoped: false, db: large),
-            try await TenantKitCatalogPage(name: Self.scopedSmall, scoped: true, db: small),
-            try await RawCatalogPage(name: Self.rawLarge, db: large),
+            try await TenantKitCatalogPage(name: Self.scopedLarge, mode: .signed, db: large, env: env),
+            try await TenantKitCatalogPage(name: Self.plainLarge, mode: .plain, db: large, env: env),
+            try await TenantKitCatalogPage(name: Self.unscopedLarge, mode: .unscoped, db: large, env: env),
+            try await TenantKitCatalogPage(name: Self.scopedSmall, mode: .signed, db: small, env: env),
+            try await RawCatalogPage(name: Self.rawLarge, db: large, env: env),
         ]
     }
 
@@ -74,7 +77,36 @@ struct CatalogPageWorkload: Workload {
             extras["\(db.name) orgs"] = Double(db.orgs)
             extras["\(db.name) catalog items"] = Double(db.orgs * db.itemsPerOrg + db.publicItems)
         }
+        extras["tenantkit.verified_principal() calls per catalog page (signed, large)"] = try await verificationsPerPage(env)
         return extras
+    }
+
+    /// How often the database verifies the claim for one page: once per statement (the policy's
+    /// InitPlan), not once per row. Counted with `track_functions = 'all'`, switched on for a fresh
+    /// tenantkit_app connection after the measured rounds, over 10 pages in one transaction.
+    private func verificationsPerPage(_ env: BenchEnvironment) async throws -> Double {
+        let db = try await env.large()
+        let setting = "ALTER ROLE \(appRole) IN DATABASE \(db.name)"
+        try await PostgresConnection.withConnection(db.superuser) { try await $0.executeScript(unsafeSQL: "\(setting) SET track_functions = 'all'") }
+        do {
+            let keys = PageKeys(orgCount: db.orgs)
+            let connection = try await PostgresConnection.connect(db.app)
+            let pages = 10
+            let calls = try await OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: env.signed, on: connection).transaction { tx in
+                for k in 0..<pages {
+                    let page = try await tx.fetchAll(catalogPageStatement(after: keys.cursors[k]), as: CatalogRow.self)
+                    if page.isEmpty { throw BenchError("empty catalog page") }
+                }
+                return try await tx.fetchOne(
+                    "SELECT coalesce(pg_stat_get_xact_function_calls('tenantkit.verified_principal()'::regprocedure), -1)", as: Int64.self)
+            }
+            await connection.close()
+            try await PostgresConnection.withConnection(db.superuser) { try await $0.executeScript(unsafeSQL: "\(setting) RESET track_functions") }
+            return calls < 0 ? .nan : Double(calls) / Double(pages)
+        } catch {
+            try? await PostgresConnection.withConnection(db.superuser) { try await $0.executeScript(unsafeSQL: "\(setting) RESET track_functions") }
+            throw error
+        }
     }
 }
 
@@ -82,18 +114,21 @@ final class TenantKitCatalogPage: Contender, @unchecked Sendable {
     let name: String
     let isTenantKit = true
     let note: String?
-    private let scoped: Bool
+    private let mode: ScopeMode
+    private let context: any TenantContext
     private let connection: PostgresConnection
     private let keys: PageKeys
     private var offset = 0
 
-    init(name: String, scoped: Bool, db: BenchDatabase) async throws {
+    init(name: String, mode: ScopeMode, db: BenchDatabase, env: BenchEnvironment) async throws {
         self.name = name
-        self.scoped = scoped
+        self.mode = mode
+        context = mode.context(env)
         keys = PageKeys(orgCount: db.orgs)
-        connection = try await PostgresConnection.connect(scoped ? db.app : db.bypass)
-        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: connection).render(catalogPageStatement(after: "0")).sql
-        note = "\(db.name) (\(db.orgs) orgs, \(db.orgs * db.itemsPerOrg + db.publicItems) items), as \(scoped ? appRole : bypassRole): \(sql)"
+        connection = try await PostgresConnection.connect(mode.configuration(db))
+        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: context, on: connection)
+            .render(catalogPageStatement(after: "0")).sql
+        note = "\(db.name) (\(db.orgs) orgs, \(db.orgs * db.itemsPerOrg + db.publicItems) items), as \(mode.role), \(mode.contextName): \(sql)"
     }
 
     func runRound(ops: Int) async throws -> RoundSample {
@@ -101,12 +136,12 @@ final class TenantKitCatalogPage: Contender, @unchecked Sendable {
         offset += ops
         return try await RoundSample.sequential(ops: ops) { i in
             let k = (start + i) % keys.orgs.count
-            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: connection)
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), context: context, on: connection)
             let page: [CatalogRow]
-            if scoped {
-                page = try await scope.fetchAll(catalogPageStatement(after: keys.cursors[k]), as: CatalogRow.self)
-            } else {
+            if mode == .unscoped {
                 page = try await connection.fetchAll(try scope.render(catalogPageStatement(after: keys.cursors[k])), as: CatalogRow.self)
+            } else {
+                page = try await scope.fetchAll(catalogPageStatement(after: keys.cursors[k]), as: CatalogRow.self)
             }
             if page.isEmpty { throw BenchError("empty catalog page") }
         }
@@ -123,13 +158,13 @@ final class RawCatalogPage: Contender, @unchecked Sendable {
     private let keys: PageKeys
     private var offset = 0
 
-    init(name: String, db: BenchDatabase) async throws {
+    init(name: String, db: BenchDatabase, env: BenchEnvironment) async throws {
         self.name = name
         keys = PageKeys(orgCount: db.orgs)
         connection = try RawConnection(db.bypass.parameters)
         // The same text the builder renders (binds: org id, cursor, limit).
         let pg = try await PostgresConnection.connect(db.bypass)
-        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: pg).render(catalogPageStatement(after: "0")).sql
+        let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: env.signed, on: pg).render(catalogPageStatement(after: "0")).sql
         await pg.close()
         try connection.prepare("page", sql)
         note = "PQexecPrepared of the rendered SQL as \(bypassRole), binary"

@@ -20,8 +20,8 @@ struct OrgSwitchWorkload: Workload {
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
         let db = try await env.small()
         return [
-            try await SessionReads(name: Self.switching, db: db, switching: true),
-            try await SessionReads(name: Self.fresh, db: db, switching: false),
+            try await SessionReads(name: Self.switching, db: db, switching: true, key: env.key),
+            try await SessionReads(name: Self.fresh, db: db, switching: false, key: env.key),
         ]
     }
 }
@@ -36,11 +36,11 @@ final class SessionReads: Contender, @unchecked Sendable {
     private let switching: Bool
     private var flip = false
 
-    init(name: String, db: BenchDatabase, switching: Bool) async throws {
+    init(name: String, db: BenchDatabase, switching: Bool, key: TenantContextKey) async throws {
         self.name = name
         self.switching = switching
         pool = PostgresPool(configuration: db.app, maxConnections: 8)
-        session = try await TenantStore(pool: pool).session(for: BenchIDs.user, activeOrgID: BenchIDs.org(1))
+        session = try await TenantStore(pool: pool, key: key).session(for: BenchIDs.user, activeOrgID: BenchIDs.org(1))
         note = "50 x session.read { $0.catalog.page(limit: 50) } on a pool of 8 as \(appRole)"
             + (switching ? ", then session.switch(to:) the other of orgs 1 and 2" : "")
     }

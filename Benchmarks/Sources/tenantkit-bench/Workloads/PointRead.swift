@@ -2,6 +2,7 @@ import BenchLibPQ
 import Foundation
 import Postgres
 import TenantKit
+import TenantKitTesting
 import TenantSQL
 
 /// A run as the point read returns it.
@@ -23,7 +24,8 @@ struct PointReadWorkload: Workload {
     let number = 1
     let title = "Point read by id (runs), one connection, sequential"
     let defaultOpsPerRound = 5_000
-    static let scoped = "TenantKit OrgScope (RLS on)"
+    static let scoped = "TenantKit OrgScope, signed context (RLS on)"
+    static let plain = "TenantKit OrgScope, plain setting (RLS on, bench role)"
     static let unscoped = "TenantKit unscoped (RLS off)"
     static let raw = "raw libpq (unscoped)"
     static let rawScoped = "raw libpq, same pipeline as OrgScope (RLS on)"
@@ -31,7 +33,8 @@ struct PointReadWorkload: Workload {
     static let nioPrepared = "postgres-nio prepared (unscoped)"
 
     var targets: [Target] {
-        [Target(label: "scoped >= 0.8x raw libpq unscoped", contender: Self.scoped, baseline: Self.raw, minRatio: 0.8),
+        [Target(label: "signed context >= 0.9x plain setting", contender: Self.scoped, baseline: Self.plain, minRatio: 0.9),
+         Target(label: "scoped >= 0.8x raw libpq unscoped", contender: Self.scoped, baseline: Self.raw, minRatio: 0.8),
          Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
          Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5)]
     }
@@ -40,10 +43,11 @@ struct PointReadWorkload: Workload {
         let db = try await env.large()
         let keys = RunKeys(db)
         var contenders: [any Contender] = [
-            try await TenantKitPointRead(name: Self.scoped, scoped: true, db: db, keys: keys),
-            try await TenantKitPointRead(name: Self.unscoped, scoped: false, db: db, keys: keys),
-            try RawPointRead(name: Self.raw, scoped: false, db: db, keys: keys),
-            try RawPointRead(name: Self.rawScoped, scoped: true, db: db, keys: keys),
+            try await TenantKitPointRead(name: Self.scoped, mode: .signed, db: db, keys: keys, env: env),
+            try await TenantKitPointRead(name: Self.plain, mode: .plain, db: db, keys: keys, env: env),
+            try await TenantKitPointRead(name: Self.unscoped, mode: .unscoped, db: db, keys: keys, env: env),
+            try RawPointRead(name: Self.raw, scoped: false, db: db, keys: keys, env: env),
+            try RawPointRead(name: Self.rawScoped, scoped: true, db: db, keys: keys, env: env),
         ]
         if !env.options.skipNIO {
             contenders.append(NIOPointRead(name: Self.nio, prepared: false, db: db, keys: keys, tasks: 1))
@@ -62,8 +66,17 @@ struct PointReadWorkload: Workload {
             }
         }
         let result = ContenderResult(name: "hop", isTenantKit: false, unitsPerOp: 1, note: nil, samples: [sample])
+        // The client's share of the signed context: making one claim (HMAC-SHA256 in Swift) and its statement.
+        let signed = env.signed
+        let signing = try await RoundSample.sequential(ops: 20_000) { i in
+            let statement = try signed.statement(orgID: BenchIDs.org(i % 1_000 + 1), actor: .user(BenchIDs.user), backendPID: 4242)
+            if statement.binds.count != 1 { throw BenchError("unexpected context statement") }
+        }
+        let signingResult = ContenderResult(name: "sign", isTenantKit: true, unitsPerOp: 1, note: nil, samples: [signing])
         return ["queue hop + continuation resume, median us (no I/O)": result.medianMicros,
-                "queue hop + continuation resume, p99 us (no I/O)": result.p99Micros]
+                "queue hop + continuation resume, p99 us (no I/O)": result.p99Micros,
+                "signing one claim (SignedTenantContext.statement), median us (no I/O)": signingResult.medianMicros,
+                "signing one claim, allocations": signingResult.allocationsPerOp ?? .nan]
     }
 }
 
@@ -90,15 +103,15 @@ struct ConcurrentPointReadWorkload: Workload {
         let keys = RunKeys(db)
         let tasks = env.options.concurrency
         var contenders: [any Contender] = [
-            TenantKitPoolPointRead(name: Self.scoped, scoped: true, db: db, keys: keys, tasks: tasks),
-            TenantKitPoolPointRead(name: Self.unscoped, scoped: false, db: db, keys: keys, tasks: tasks),
+            TenantKitPoolPointRead(name: Self.scoped, scoped: true, db: db, keys: keys, tasks: tasks, context: env.signed),
+            TenantKitPoolPointRead(name: Self.unscoped, scoped: false, db: db, keys: keys, tasks: tasks, context: env.signed),
         ]
         if !env.options.skipPgbench {
             let org = "('\(BenchIDs.orgPrefix)-0000-4000-8000-' || lpad(:o, 12, '0'))"
             let run = "('\(BenchIDs.runPrefix)-0000-4000-8000-' || lpad(:r, 12, '0'))::uuid"
             let header = "\\set r random(1, \(db.runCount))\n\\set o (:r - 1) % \(db.orgs) + 1\n"
             let select = pgbenchSQL(SQLText.runByID, ["\(org)::uuid", run])
-            let context = pgbenchSQL(SQLText.context, [org, "'\(BenchIDs.user.uuidString.lowercased())'", "''"])
+            let context = pgbenchSignedContext(org: org)
             contenders.append(try PgBenchContender(
                 name: Self.pgbenchScoped,
                 script: header + "\\startpipeline\n\(context);\n\(select);\n\\endpipeline\n",
@@ -114,28 +127,92 @@ struct ConcurrentPointReadWorkload: Workload {
     }
 }
 
-/// TenantKit on one connection: through OrgScope as tenantkit_app (one pipeline: context + SELECT),
-/// or unscoped: the same rendered SELECT as the BYPASSRLS role, without the context.
+/// The pgbench expression for the context statement OrgScope sends (SQLText.signedContext) for the
+/// benchmark user in `org` (a text expression): pgbench cannot compute an HMAC, so the claim is
+/// signed on the server, in the same statement (see `BenchEnvironment.signingSQL`).
+func pgbenchSignedContext(org: String) -> String {
+    pgbenchSQL(SQLText.signedContext, [
+        "\(benchSchema).sign_user_claim(\(org)::uuid, '\(BenchIDs.user.uuidString.lowercased())'::uuid)"])
+}
+
+/// The three ways a TenantKit contender reaches a tenant table.
+enum ScopeMode: Sendable {
+    /// OrgScope with TenantKit's `SignedTenantContext`, as tenantkit_app: what an application runs.
+    case signed
+    /// OrgScope with `PlainSettingContext` (the context of before issue 10), as the benchmark-only
+    /// role whose policies trust `tenantkit.org_id`: the cost of the signed context is the difference.
+    case plain
+    /// The same rendered statement as the BYPASSRLS role, without any context.
+    case unscoped
+
+    func configuration(_ db: BenchDatabase) -> PostgresConfiguration {
+        switch self {
+        case .signed: db.app
+        case .plain: db.plain
+        case .unscoped: db.bypass
+        }
+    }
+
+    func context(_ env: BenchEnvironment) -> any TenantContext {
+        switch self {
+        case .signed, .unscoped: env.signed
+        case .plain: PlainSettingContext()
+        }
+    }
+
+    var role: String {
+        switch self {
+        case .signed: appRole
+        case .plain: plainRole
+        case .unscoped: bypassRole
+        }
+    }
+
+    var contextName: String {
+        switch self {
+        case .signed: "SignedTenantContext (claim HMAC-signed per statement, verified by tenantkit.current_org())"
+        case .plain: "PlainSettingContext (three plain set_config, policies TO \(plainRole) on current_setting)"
+        case .unscoped: "no context"
+        }
+    }
+}
+
+/// Checks that the context statements the baselines send are the ones OrgScope sends.
+func checkContextStatements(_ env: BenchEnvironment) throws {
+    let user = OrgScope.Actor.user(BenchIDs.user)
+    let signed = try env.signed.statement(orgID: BenchIDs.org(1), actor: user, backendPID: 1).sql
+    guard signed == SQLText.signedContext else { throw BenchError("SignedTenantContext's statement changed: \(signed)") }
+    let plain = try PlainSettingContext().statement(orgID: BenchIDs.org(1), actor: user, backendPID: 1).sql
+    guard plain == SQLText.plainContext else { throw BenchError("PlainSettingContext's statement changed: \(plain)") }
+}
+
+/// TenantKit on one connection: through OrgScope (one pipeline: context + SELECT) with the signed
+/// context as tenantkit_app or the plain setting as the benchmark's plain role, or unscoped: the
+/// same rendered SELECT as the BYPASSRLS role, without the context.
 final class TenantKitPointRead: Contender, @unchecked Sendable {
     let name: String
     let isTenantKit = true
     let note: String?
-    private let scoped: Bool
+    private let mode: ScopeMode
+    private let context: any TenantContext
     private let connection: PostgresConnection
     private let keys: RunKeys
     private var offset = 0
 
-    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys) async throws {
+    init(name: String, mode: ScopeMode, db: BenchDatabase, keys: RunKeys, env: BenchEnvironment) async throws {
         self.name = name
-        self.scoped = scoped
+        self.mode = mode
         self.keys = keys
-        connection = try await PostgresConnection.connect(scoped ? db.app : db.bypass)
-        note = scoped
-            ? "OrgScope(on: connection).fetchOne(Select...) as \(appRole): context + SELECT in one pipeline, implicit transaction"
-            : "connection.fetchOne(rendered Select) as \(bypassRole) (BYPASSRLS), no context"
+        context = mode.context(env)
+        connection = try await PostgresConnection.connect(mode.configuration(db))
+        note = mode == .unscoped
+            ? "connection.fetchOne(rendered Select) as \(bypassRole) (BYPASSRLS), no context"
+            : "OrgScope(on: connection).fetchOne(Select...) as \(mode.role), \(mode.contextName): context + SELECT in one pipeline, implicit transaction"
         // The baselines use SQLText.runByID: make sure it is what the builder sends.
-        let rendered = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), on: connection).render(runByIDStatement(keys.runs[0]))
+        let rendered = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: context, on: connection)
+            .render(runByIDStatement(keys.runs[0]))
         guard rendered.sql == SQLText.runByID else { throw BenchError("builder SQL changed: \(rendered.sql)") }
+        try checkContextStatements(env)
     }
 
     func runRound(ops: Int) async throws -> RoundSample {
@@ -143,12 +220,12 @@ final class TenantKitPointRead: Contender, @unchecked Sendable {
         offset += ops
         return try await RoundSample.sequential(ops: ops) { i in
             let k = (start + i) % keys.count
-            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: connection)
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), context: context, on: connection)
             let run: RunSummary
-            if scoped {
-                run = try await scope.fetchOne(runByIDStatement(keys.runs[k]), as: RunSummary.self)
-            } else {
+            if mode == .unscoped {
                 run = try await connection.fetchOne(try scope.render(runByIDStatement(keys.runs[k])), as: RunSummary.self)
+            } else {
+                run = try await scope.fetchOne(runByIDStatement(keys.runs[k]), as: RunSummary.self)
             }
             if run.id != keys.runs[k] { throw BenchError("wrong row") }
         }
@@ -166,13 +243,15 @@ final class TenantKitPoolPointRead: Contender, @unchecked Sendable {
     private let pool: PostgresPool
     private let keys: RunKeys
     private let tasks: Int
+    private let context: SignedTenantContext
     private var offset = 0
 
-    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys, tasks: Int) {
+    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys, tasks: Int, context: SignedTenantContext) {
         self.name = name
         self.scoped = scoped
         self.keys = keys
         self.tasks = tasks
+        self.context = context
         pool = PostgresPool(configuration: scoped ? db.app : db.bypass, maxConnections: tasks)
         note = "PostgresPool(maxConnections: \(tasks)), \(tasks) tasks; " + (scoped ? "OrgScope(on: pool) as \(appRole)" : "pool.fetchOne(rendered Select) as \(bypassRole)")
     }
@@ -180,10 +259,10 @@ final class TenantKitPoolPointRead: Contender, @unchecked Sendable {
     func runRound(ops: Int) async throws -> RoundSample {
         let start = offset
         offset += ops
-        let keys = self.keys, pool = self.pool, scoped = self.scoped, tasks = self.tasks
+        let keys = self.keys, pool = self.pool, scoped = self.scoped, tasks = self.tasks, context = self.context
         return try await RoundSample.concurrent(ops: ops, tasks: tasks) { task, i in
             let k = (start + task * (ops / tasks) + i) % keys.count
-            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), on: pool)
+            let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), context: context, on: pool)
             let run: RunSummary
             if scoped {
                 run = try await scope.fetchOne(runByIDStatement(keys.runs[k]), as: RunSummary.self)
@@ -206,24 +285,28 @@ final class RawPointRead: Contender, @unchecked Sendable {
     private let scoped: Bool
     private let connection: RawConnection
     private let keys: RunKeys
-    private let userText: [UInt8]
+    private let signer: ClaimSigner
+    private let backendPID: Int32
     private var offset = 0
 
-    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys) throws {
+    init(name: String, scoped: Bool, db: BenchDatabase, keys: RunKeys, env: BenchEnvironment) throws {
         self.name = name
         self.scoped = scoped
         self.keys = keys
-        userText = Array(BenchIDs.user.uuidString.lowercased().utf8)
+        signer = ClaimSigner(env.key)
         connection = try RawConnection((scoped ? db.app : db.bypass).parameters)
+        backendPID = PQbackendPID(connection.pg)
         try connection.prepare("run_by_id", SQLText.runByID)
-        try connection.prepare("context", SQLText.context)
-        note = scoped ? "PQsendQueryPrepared x2 in pipeline mode + PQpipelineSync, binary" : "PQexecPrepared, binary params and results"
+        try connection.prepare("context", SQLText.signedContext)
+        note = scoped
+            ? "PQsendQueryPrepared x2 in pipeline mode + PQpipelineSync, binary, as \(appRole); the claim signed in Swift per read as SignedTenantContext does"
+            : "PQexecPrepared, binary params and results"
     }
 
     func runRound(ops: Int) async throws -> RoundSample {
         let start = offset
         offset += ops
-        let keys = self.keys, connection = self.connection, scoped = self.scoped, userText = self.userText
+        let keys = self.keys, connection = self.connection, scoped = self.scoped, signer = self.signer, backendPID = self.backendPID
         return try await RoundSample.sequentialBlocking(ops: ops) { i in
             let k = (start + i) % keys.count
             let read: (OpaquePointer) throws -> Void = { result in
@@ -236,14 +319,11 @@ final class RawPointRead: Contender, @unchecked Sendable {
             try withUUIDBytes(keys.orgs[k]) { org in
                 try withUUIDBytes(keys.runs[k]) { run in
                     if scoped {
-                        // The org id goes as text, like OrgScope's context statement.
-                        var orgText = keys.orgs[k].uuidString.lowercased()
-                        try orgText.withUTF8 { orgBytes in
-                            try userText.withUnsafeBytes { user in
-                                try connection.pipeline(
-                                    [("context", [UnsafeRawBufferPointer(orgBytes), user, UnsafeRawBufferPointer(start: nil, count: 0)]),
-                                     ("run_by_id", [org, run])], read)
-                            }
+                        // The claim goes as text, like OrgScope's context statement.
+                        var claim = signer.userClaim(org: keys.orgs[k], user: BenchIDs.user, backendPID: backendPID)
+                        try claim.withUTF8 { claimBytes in
+                            try connection.pipeline(
+                                [("context", [UnsafeRawBufferPointer(claimBytes)]), ("run_by_id", [org, run])], read)
                         }
                     } else {
                         try connection.execPrepared("run_by_id", [org, run], read)

@@ -4,8 +4,11 @@
 enum SQLText {
     /// Workload 1/2: a run by id, as the builder renders it in a scope (org predicate first).
     static let runByID = #"SELECT "runs"."id", "runs"."status", "runs"."cost", "runs"."created_at" FROM "runs" WHERE "runs"."org_id" = $1 AND "runs"."id" = $2"#
-    /// The context statement OrgScope sends ahead of every scoped statement.
-    static let context = "SELECT set_config('tenantkit.org_id', $1, true), set_config('tenantkit.user_id', $2, true), set_config('tenantkit.api_key_id', $3, true)"
+    /// The context statement OrgScope sends ahead of every scoped statement with TenantKit's
+    /// `SignedTenantContext` (a user's claim; checked at start-up, see `checkContextStatements`).
+    static let signedContext = "SELECT set_config('tenantkit.claim', $1, true)"
+    /// The same for `PlainSettingContext` (TenantKitTesting): the context of before issue 10.
+    static let plainContext = "SELECT set_config('tenantkit.org_id', $1, true), set_config('tenantkit.user_id', $2, true), set_config('tenantkit.api_key_id', $3, true)"
     /// Workload 6: ten columns of mixed types.
     static let decodeRows = "SELECT id, small, number, big, score, active, name, note, created_at, payload FROM bench_decode ORDER BY id LIMIT $1"
 }

@@ -37,11 +37,11 @@ struct StartRunWorkload: Workload {
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
         let db = try await env.large()
         var contenders: [any Contender] = [
-            try await TenantKitStartRun(name: Self.sequential, db: db, tasks: 1),
-            try await TenantKitStartRun(name: concurrent, db: db, tasks: concurrency),
+            try await TenantKitStartRun(name: Self.sequential, db: db, tasks: 1, context: env.signed),
+            try await TenantKitStartRun(name: concurrent, db: db, tasks: concurrency, context: env.signed),
         ]
         if !env.options.skipPgbench {
-            let script = try await pgbenchScript(db)
+            let script = try await pgbenchScript(db, env: env)
             for (name, clients) in [(Self.pgbenchSequential, 1), (pgbenchConcurrent, concurrency)] {
                 contenders.append(try PgBenchContender(name: name, script: script, configuration: db.app, clients: clients, env: env) { round in
                     ["n": "0", "base": String(round * 100_000_000 + (clients == 1 ? 0 : 50_000_000))]
@@ -52,7 +52,7 @@ struct StartRunWorkload: Workload {
     }
 
     /// The rendered builder SQL with each `$n` replaced by the pgbench expression for that column.
-    private func pgbenchScript(_ db: BenchDatabase) async throws -> String {
+    private func pgbenchScript(_ db: BenchDatabase, env: BenchEnvironment) async throws -> String {
         let org = "('\(BenchIDs.orgPrefix)-0000-4000-8000-' || lpad(:o, 12, '0'))"
         let run = "('00000007-0000-4000-8000-' || lpad(:rn, 12, '0'))"
         let expressions: [String: String] = [
@@ -62,13 +62,13 @@ struct StartRunWorkload: Workload {
         ]
         let connection = try await PostgresConnection.connect(db.app)
         defer { Task { await connection.close() } }
-        let scope = OrgScope(orgID: BenchIDs.org(1), actor: .user(BenchIDs.user), on: connection)
+        let scope = OrgScope(orgID: BenchIDs.org(1), actor: .user(BenchIDs.user), context: env.signed, on: connection)
         var lines = [
             "\\set o random(1, \(db.orgs))",
             "\\set n :n + 1",
             "\\set rn :base + :client_id * 1000000 + :n",
             "\\startpipeline",
-            pgbenchSQL(SQLText.context, [org, "'\(BenchIDs.user.uuidString.lowercased())'", "''"]) + ";",
+            pgbenchSignedContext(org: org) + ";",
         ]
         for statement in Self.statements(org: BenchIDs.org(1), runNumber: 1) {
             let sql = try scope.render(statement).sql
@@ -97,12 +97,14 @@ final class TenantKitStartRun: Contender, @unchecked Sendable {
     private let pool: PostgresPool
     private let tasks: Int
     private let orgs: Int
+    private let context: SignedTenantContext
     private var counter = 0
     private var random = SeededRandom(seed: 3)
 
-    init(name: String, db: BenchDatabase, tasks: Int) async throws {
+    init(name: String, db: BenchDatabase, tasks: Int, context: SignedTenantContext) async throws {
         self.name = name
         self.tasks = tasks
+        self.context = context
         orgs = db.orgs
         pool = PostgresPool(configuration: db.app, maxConnections: tasks)
         note = "OrgScope(on: pool).pipeline([Insert runs, Insert ecu_ledger, Insert audit_log]) as \(appRole), random org of \(db.orgs)"
@@ -113,9 +115,9 @@ final class TenantKitStartRun: Contender, @unchecked Sendable {
         let base = counter + (tasks == 1 ? 0 : 500_000_000)
         counter += ops
         let orgs = (0..<ops).map { _ in Int.random(in: 1...self.orgs, using: &random) }
-        let pool = self.pool, tasks = self.tasks
+        let pool = self.pool, tasks = self.tasks, context = self.context
         let start: @Sendable (Int) async throws -> Void = { i in
-            let scope = OrgScope(orgID: BenchIDs.org(orgs[i]), actor: .user(BenchIDs.user), on: pool)
+            let scope = OrgScope(orgID: BenchIDs.org(orgs[i]), actor: .user(BenchIDs.user), context: context, on: pool)
             _ = try await scope.pipeline(StartRunWorkload.statements(org: scope.orgID, runNumber: base + i + 1))
         }
         if tasks == 1 { return try await RoundSample.sequential(ops: ops) { i in try await start(i) } }

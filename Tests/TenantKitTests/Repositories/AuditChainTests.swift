@@ -73,10 +73,10 @@ import Testing
             // A's checkpoint does not verify B's chain, even with B's id written into it.
             let renamed = AuditCheckpoint(orgID: w.orgB, seq: real.seq, head: real.head, signature: real.signature)
             #expect(try await w.b.audit.verifyChain(against: renamed) == .invalidCheckpoint)
-            #expect(await chainTenantError { try await w.b.audit.verifyChain(against: real) }
+            #expect(await tenantError { try await w.b.audit.verifyChain(against: real) }
                 == .invalidInput("the checkpoint is of another organization"))
             // Raw SQL in B's scope cannot check A's chain either.
-            let foreign = await chainPGError {
+            let foreign = await Iso.error(PostgresError.self) {
                 try await w.b.scope.fetchAll(
                     "SELECT status FROM tenantkit_audit_verify_checkpoint(\(real.orgID), \(real.seq), \(real.head), \(real.signature))",
                     as: String.self)
@@ -101,7 +101,7 @@ import Testing
             let checkpointOfB = try await w.b.audit.checkpoint()
 
             // With the triggers on, not even the owner can change an entry.
-            let refused = await chainPGError {
+            let refused = await Iso.error(PostgresError.self) {
                 try await w.owner { try await $0.execute("UPDATE audit_log SET target = 'forged' WHERE org_id = \(w.orgA) AND seq = 3") }
             }
             #expect(refused?.code == SQLState("TK010"))
@@ -191,7 +191,7 @@ import Testing
             #expect(try await w.a.audit.verifyChain() == .brokenAt(seq: 5))
             #expect(try await w.a.audit.verifyChain(against: checkpoint) == .truncated(expected: 5, found: 4))
             // No new checkpoint of a chain whose head has no entry.
-            let noCheckpoint = await chainPGError { try await w.a.audit.checkpoint() }
+            let noCheckpoint = await Iso.error(PostgresError.self) { try await w.a.audit.checkpoint() }
             #expect(noCheckpoint?.code == SQLState("TK011"))
             #expect(noCheckpoint?.message == "the audit chain head does not match its last entry")
 
@@ -262,7 +262,7 @@ import Testing
                 ("DELETE FROM audit_log WHERE seq = 2", "permission denied for table audit_log"),
             ]
             for (statement, message) in denied {
-                let error = await chainPGError { try await w.a.scope.execute(statement) }
+                let error = await Iso.error(PostgresError.self) { try await w.a.scope.execute(statement) }
                 #expect(error?.code == .insufficientPrivilege, "\(statement.sql)")
                 #expect(error?.message == message, "\(statement.sql)")
             }
@@ -301,14 +301,14 @@ import Testing
 
             // The key is fixed for the owner too (while the triggers are on).
             for statement: PostgresQuery in ["UPDATE tenantkit.audit_keys SET created_at = now()", "DELETE FROM tenantkit.audit_keys"] {
-                let error = await chainPGError { try await w.owner { try await $0.execute(statement) } }
+                let error = await Iso.error(PostgresError.self) { try await w.owner { try await $0.execute(statement) } }
                 #expect(error?.code == SQLState("TK010"), "\(statement.sql)")
                 #expect(error?.message.hasPrefix("the audit key cannot be changed") == true, "\(statement.sql)")
             }
 
             // Without a verified claim there is no checkpoint to take.
             let pool = w.db.makePool(user: "tenantkit_app", maxConnections: 1)
-            let unsigned = await chainPGError { try await pool.fetchAll("SELECT seq FROM tenantkit_audit_checkpoint()", as: Int64.self) }
+            let unsigned = await Iso.error(PostgresError.self) { try await pool.fetchAll("SELECT seq FROM tenantkit_audit_checkpoint()", as: Int64.self) }
             await pool.close()
             #expect(unsigned?.code == .insufficientPrivilege)
             #expect(unsigned?.message == "no verified organization")
@@ -462,26 +462,3 @@ private struct AuditWorld: Sendable {
     }
 }
 
-private func chainPGError<T>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> PostgresError? {
-    do {
-        _ = try await body()
-        Issue.record("expected a PostgresError, nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as PostgresError {
-        return error
-    } catch {
-        Issue.record("expected a PostgresError, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}
-
-private func chainTenantError<T>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> TenantError? {
-    do {
-        _ = try await body()
-        Issue.record("expected a TenantError, nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as TenantError {
-        return error
-    } catch {
-        Issue.record("expected a TenantError, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}

@@ -46,6 +46,7 @@ public enum Doctor {
         findings += try await unmigratedFunctionFindings(connection, notes: &notes)
         findings += try await sessionFindings(connection)
         findings += try await settingFindings(connection)
+        let verifier = try await contextVerifier(connection)
 
         if let migrator {
             do {
@@ -66,7 +67,7 @@ public enum Doctor {
         } else {
             notes.append("migrations not checked: no migrations directory given")
         }
-        return DoctorReport(role: role, findings: findings, notes: notes)
+        return DoctorReport(role: role, findings: findings, notes: notes, contextVerifier: verifier)
     }
 
     /// ``check(connection:migrator:)`` on a new connection, closed afterwards.
@@ -295,6 +296,15 @@ public enum Doctor {
         }
     }
 
+    /// Which claim verifier the schema uses (Schema/0017), when it is TenantKit's.
+    private static func contextVerifier(_ connection: PostgresConnection) async throws -> DoctorReport.ContextVerifier? {
+        let language = try await connection.fetchOptional("""
+            SELECT l.lanname::text FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+            WHERE p.oid = to_regprocedure('tenantkit.verified_principal()')
+            """, as: String.self)
+        return language.map { $0 == "c" ? .native : .portable }
+    }
+
     private static func sessionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
         struct Session: Decodable { let role: String; let temporary: Bool; let trackActivities: String; let defaults: [String] }
         let session = try await connection.fetchOne("""
@@ -441,6 +451,16 @@ public struct DoctorReport: Sendable, Encodable {
     public let findings: [DoctorFinding]
     /// Checks that were skipped, and why.
     public let notes: [String]
+    /// Which verifier checks the signed tenant context (Schema/0017); nil for a schema without one.
+    public let contextVerifier: ContextVerifier?
+
+    /// The two verifiers of `tenantkit.verified_principal()`, which decide alike.
+    public enum ContextVerifier: String, Sendable, Encodable {
+        /// The C verifier of `Extensions/tenantkit_context`: a few microseconds per statement.
+        case native
+        /// The plpgsql verifier, for servers without the extension: about 90 microseconds per statement.
+        case portable
+    }
 
     /// True when there are no findings.
     public var isHealthy: Bool { findings.isEmpty }

@@ -15,13 +15,37 @@ extension TestDatabaseTemplate {
     ///
     /// Its fingerprint hashes the files' names and contents, so a changed migration rebuilds the
     /// template on a shared `DATABASE_URL` server.
-    public static let migrated: TestDatabaseTemplate = {
+    ///
+    /// The claim verifier is the native one where the server has `Extensions/tenantkit_context`
+    /// installed, the portable one otherwise; ``migratedPortable`` always has the portable one.
+    public static let migrated = migrated(verifier: .native)
+
+    /// ``migrated`` with the portable (plpgsql) claim verifier, also where the native one is available.
+    public static let migratedPortable = migrated(verifier: .portable)
+
+    private static func migrated(verifier: ContextVerifier) -> TestDatabaseTemplate {
         let directory = schemaDirectory
-        return TestDatabaseTemplate(name: "migrated", fingerprint: schemaFingerprint(directory)) { configuration in
-            try await Migrator(directory: directory).up(configuration: configuration)
+        return TestDatabaseTemplate(name: "migrated" + verifier.templateSuffix, fingerprint: schemaFingerprint(directory)) { configuration in
+            try await migrate(configuration, directory: directory, verifier: verifier)
             try await PostgresConnection.withConnection(configuration) { try await TenantContextKey.forTesting.install(on: $0) }
         }
-    }()
+    }
+
+    /// Applies `Schema/`, asking 0017 to keep the portable verifier when `verifier` is `.portable`.
+    static func migrate(_ configuration: PostgresConfiguration, directory: String, verifier: ContextVerifier) async throws {
+        let session = verifier == .portable ? configuration.with("options", "-c tenantkit.context_verifier=portable") : configuration
+        try await Migrator(directory: directory).up(configuration: session)
+    }
+
+    /// Which claim verifier a template asks for (Schema/0017).
+    public enum ContextVerifier: Sendable {
+        /// The extension's C verifier where the server has it; the portable one where it does not.
+        case native
+        /// The plpgsql verifier of Schema/0012, which runs on any PostgreSQL.
+        case portable
+
+        var templateSuffix: String { self == .portable ? "_portable" : "" }
+    }
 
     /// The package's `Schema/` directory, found from this source file's location.
     public static var schemaDirectory: String {

@@ -31,7 +31,24 @@ import TenantKitTesting
             #expect(report.role == "tenantkit_app")
             #expect(report.findings == [])
             #expect(report.notes == [])
+            #expect(report.contextVerifier != nil)
             try report.requireHealthy()
+        }
+    }
+
+    /// The portable verifier's schema is as clean, and the report says which verifier each has.
+    @Test func theReportNamesTheContextVerifier() async throws {
+        try await TestDatabase.with(template: .migratedPortable) { db async throws in
+            let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"), migrator: Migrator(directory: schemaDirectory))
+            #expect(report.contextVerifier == .portable)
+            try report.requireHealthy()
+        }
+        try await TestDatabase.with(template: .migrated) { db async throws in
+            let available = try await PostgresConnection.withConnection(db.configuration) { admin in
+                try await admin.fetchOne("SELECT count(*) > 0 FROM pg_available_extensions WHERE name = 'tenantkit_context'", as: Bool.self)
+            }
+            let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"))
+            #expect(report.contextVerifier == (available ? .native : .portable))
         }
     }
 

@@ -7,38 +7,77 @@
 public enum SHA256 {
     /// The 32-byte digest of `bytes`.
     public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var state = initialState
-        var message = Array(bytes)
-        let bitLength = UInt64(message.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
-            for i in 0..<16 {
-                let b = chunk + i * 4
-                w[i] = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16 | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
-            }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let choose = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choose &+ roundConstants[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ majority
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-            state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+        let message = Array(bytes)
+        return [UInt8](unsafeUninitializedCapacity: 32) { digest, count in
+            message.withUnsafeBytes { State().finish(afterBytes: 0, message: $0, into: UnsafeMutableRawBufferPointer(digest)) }
+            count = 32
         }
-        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - $0 * 8)) } }
+    }
+
+    /// The chaining state between 64-byte blocks. HMAC with a fixed key keeps the states after its
+    /// two pad blocks and starts every message from them; nothing here allocates.
+    package struct State: Sendable {
+        private var h0: UInt32 = 0x6a09_e667, h1: UInt32 = 0xbb67_ae85, h2: UInt32 = 0x3c6e_f372, h3: UInt32 = 0xa54f_f53a
+        private var h4: UInt32 = 0x510e_527f, h5: UInt32 = 0x9b05_688c, h6: UInt32 = 0x1f83_d9ab, h7: UInt32 = 0x5be0_cd19
+
+        /// The initial state.
+        package init() {}
+
+        /// Hashes one 64-byte block.
+        package mutating func compress(_ block: UnsafeRawBufferPointer) {
+            precondition(block.count >= 64, "SHA-256 compresses 64-byte blocks")
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                for i in 0..<16 {
+                    w[i] = UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16 | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])
+                }
+                for i in 16..<64 {
+                    let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                    let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                    w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                }
+                var (a, b, c, d, e, f, g, h) = (h0, h1, h2, h3, h4, h5, h6, h7)
+                roundConstants.withUnsafeBufferPointer { k in
+                    for i in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let choose = (e & f) ^ (~e & g)
+                        let t1 = h &+ s1 &+ choose &+ k[i] &+ w[i]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
+                    }
+                }
+                h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+            }
+        }
+
+        /// The digest of a message whose first `prefixLength` bytes (whole blocks) this state has
+        /// hashed and whose rest is `message`, written to the first 32 bytes of `digest`.
+        package func finish(afterBytes prefixLength: Int, message: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) {
+            precondition(prefixLength % 64 == 0 && digest.count >= 32, "SHA-256 finishes after whole blocks, into 32 bytes")
+            var state = self
+            var offset = 0
+            while message.count - offset >= 64 {
+                state.compress(UnsafeRawBufferPointer(rebasing: message[offset..<offset + 64]))
+                offset += 64
+            }
+            let rest = message.count - offset
+            let bitLength = UInt64(prefixLength + message.count) &* 8
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+                let length = rest + 9 <= 64 ? 64 : 128
+                tail.initialize(repeating: 0)
+                for i in 0..<rest { tail[i] = message[offset + i] }
+                tail[rest] = 0x80
+                for i in 0..<8 { tail[length - 1 - i] = UInt8(truncatingIfNeeded: bitLength >> UInt64(8 * i)) }
+                let bytes = UnsafeRawBufferPointer(tail)
+                state.compress(UnsafeRawBufferPointer(rebasing: bytes[0..<64]))
+                if length == 128 { state.compress(UnsafeRawBufferPointer(rebasing: bytes[64..<128])) }
+            }
+            func store(_ word: UInt32, at index: Int) {
+                for j in 0..<4 { digest[index * 4 + j] = UInt8(truncatingIfNeeded: word >> UInt32(24 - j * 8)) }
+            }
+            store(state.h0, at: 0); store(state.h1, at: 1); store(state.h2, at: 2); store(state.h3, at: 3)
+            store(state.h4, at: 4); store(state.h5, at: 5); store(state.h6, at: 6); store(state.h7, at: 7)
+        }
     }
 
     /// The digest as 64 lowercase hexadecimal characters.
@@ -54,10 +93,6 @@ public enum SHA256 {
     }
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
-    private static let initialState: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
 
     private static let roundConstants: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,

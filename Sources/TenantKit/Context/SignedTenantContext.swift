@@ -35,17 +35,28 @@ public struct SignedTenantContext: TenantContext {
 
     /// The claim for `actor` in `orgID` on backend `backendPID` (layout in Schema/0012).
     func claim(orgID: UUID?, actor: OrgScope.Actor, backendPID: Int32, now: Date = Date()) -> String {
-        let zeros32 = String(repeating: "0", count: 32), zeros64 = String(repeating: "0", count: 64)
-        let (kind, principal, proof): (String, UUID, String) = switch actor {
-        case .user(let id): ("1", id, zeros64)
-        case .apiKey(let id, let hash): ("2", id, hexString(hash))
-        case .platformOperator(let id): ("3", id, zeros64)
-        }
         let expiry = UInt64(now.timeIntervalSince1970) + UInt64(lifetime.components.seconds)
-        let payload = "1" + kind + key.id + Self.hex(principal) + (orgID.map(Self.hex) ?? zeros32) + proof
-            + TenantContextKey.hex(UInt64(UInt32(bitPattern: backendPID)), width: 8) + TenantContextKey.hex(expiry, width: 10)
-        return payload + key.mac(Array(payload.utf8))
+        return String(unsafeUninitializedCapacity: Self.claimLength) { buffer in
+            var claim = HexWriter(buffer)
+            claim.ascii(UInt8(ascii: "1"))
+            switch actor {
+            case .user(let id): claim.ascii(UInt8(ascii: "1")); claim.ascii(key.id); claim.hex(id)
+            case .apiKey(let id, _): claim.ascii(UInt8(ascii: "2")); claim.ascii(key.id); claim.hex(id)
+            case .platformOperator(let id): claim.ascii(UInt8(ascii: "3")); claim.ascii(key.id); claim.hex(id)
+            }
+            if let orgID { claim.hex(orgID) } else { claim.zeros(32) }
+            if case .apiKey(_, let hash) = actor { claim.hex(hash) } else { claim.zeros(64) }
+            claim.hex(UInt64(UInt32(bitPattern: backendPID)), digits: 8)
+            claim.hex(expiry, digits: 10)
+            precondition(claim.count == Self.signedLength, "a claim's signed part is \(Self.signedLength) digits")
+            key.writeMAC(of: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[0..<Self.signedLength])),
+                         into: UnsafeMutableBufferPointer(rebasing: buffer[Self.signedLength...]))
+            return Self.claimLength
+        }
     }
+
+    /// A claim's length in hex digits, and the length of the part its MAC covers.
+    static let claimLength = 220, signedLength = 156
 
     /// A uuid as 32 lowercase hex digits.
     static func hex(_ id: UUID) -> String {

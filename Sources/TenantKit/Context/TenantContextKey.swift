@@ -16,8 +16,9 @@ import Postgres
 public struct TenantContextKey: Sendable, CustomStringConvertible {
     /// The key's id: the first 8 hex digits of its SHA-256, named in every claim.
     public let id: String
-    private let innerPad: [UInt8]
-    private let outerPad: [UInt8]
+    /// SHA-256 states after HMAC's inner and outer pad blocks: each MAC starts from them.
+    private let innerState: SHA256.State
+    private let outerState: SHA256.State
     private let secret: [UInt8]
 
     /// A key from at least 32 secret bytes.
@@ -29,8 +30,8 @@ public struct TenantContextKey: Sendable, CustomStringConvertible {
         var block = bytes.count > 64 ? SHA256.digest(bytes) : bytes
         block += [UInt8](repeating: 0, count: 64 - block.count)
         self.secret = bytes
-        self.innerPad = block.map { $0 ^ 0x36 }
-        self.outerPad = block.map { $0 ^ 0x5c }
+        self.innerState = Self.state(afterPad: block.map { $0 ^ 0x36 })
+        self.outerState = Self.state(afterPad: block.map { $0 ^ 0x5c })
         self.id = String(hexString(SHA256.digest(bytes)).prefix(8))
     }
 
@@ -85,7 +86,28 @@ public struct TenantContextKey: Sendable, CustomStringConvertible {
 
     /// HMAC-SHA256 of `message` as lowercase hex.
     func mac(_ message: [UInt8]) -> String {
-        hexString(SHA256.digest(outerPad + SHA256.digest(innerPad + message)))
+        String(unsafeUninitializedCapacity: 64) { out in
+            message.withUnsafeBytes { writeMAC(of: $0, into: out) }
+            return 64
+        }
+    }
+
+    /// Writes the HMAC-SHA256 of `message` as 64 lowercase hex digits to the start of `out`.
+    func writeMAC(of message: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 4) { scratch in
+            let inner = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<32])
+            let mac = UnsafeMutableRawBufferPointer(rebasing: scratch[32..<64])
+            innerState.finish(afterBytes: 64, message: message, into: inner)
+            outerState.finish(afterBytes: 64, message: UnsafeRawBufferPointer(inner), into: mac)
+            var writer = HexWriter(out)
+            writer.hex(UnsafeRawBufferPointer(mac))
+        }
+    }
+
+    private static func state(afterPad pad: [UInt8]) -> SHA256.State {
+        var state = SHA256.State()
+        pad.withUnsafeBytes { state.compress($0) }
+        return state
     }
 
     /// Signs a proof for an entry point that takes one (`tenantkit_verify_email`: purpose `email`,

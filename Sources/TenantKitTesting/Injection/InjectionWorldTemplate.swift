@@ -6,10 +6,15 @@ import TenantKit
 extension TestDatabaseTemplate {
     /// Every migration of the package's `Schema/`, then the ``InjectionWorld``: the leak harness's
     /// two orgs with their overlapping rows, plus what only org B holds.
-    public static let injectionWorld: TestDatabaseTemplate = {
+    public static let injectionWorld = injectionWorld(verifier: .native)
+
+    /// ``injectionWorld`` with the portable (plpgsql) claim verifier.
+    public static let injectionWorldPortable = injectionWorld(verifier: .portable)
+
+    private static func injectionWorld(verifier: ContextVerifier) -> TestDatabaseTemplate {
         let directory = schemaDirectory
-        return TestDatabaseTemplate(name: "injection", fingerprint: schemaFingerprint(directory) + "-world-2") { configuration in
-            try await Migrator(directory: directory).up(configuration: configuration)
+        return TestDatabaseTemplate(name: "injection" + verifier.templateSuffix, fingerprint: schemaFingerprint(directory) + "-world-2") { configuration in
+            try await migrate(configuration, directory: directory, verifier: verifier)
             try await PostgresConnection.withConnection(configuration) { admin in
                 // The key scopes sign with (as in `.migrated`): without it no claim verifies and
                 // every attack would look contained for the wrong reason.
@@ -17,7 +22,7 @@ extension TestDatabaseTemplate {
                 try await InjectionWorld.seed(admin)
             }
         }
-    }()
+    }
 }
 
 extension InjectionWorld {

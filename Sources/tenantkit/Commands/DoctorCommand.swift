@@ -53,6 +53,12 @@ struct DoctorCommand: AsyncParsableCommand {
             print(try jsonText(report))
         } else {
             for note in report.notes { print("note: \(note)") }
+            switch report.contextVerifier {
+            case .native: print("note: claims are verified by the native verifier (extension tenantkit_context)")
+            case .portable: print("note: claims are verified by the portable plpgsql verifier, about 90 us per statement; "
+                + "for the native one install Extensions/tenantkit_context on the server and run SELECT tenantkit.use_native_verifier() as the migration role")
+            case nil: break
+            }
             if report.isHealthy {
                 print("ok: no findings for role \(report.role)")
             } else {

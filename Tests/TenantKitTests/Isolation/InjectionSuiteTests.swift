@@ -34,6 +34,18 @@ import Testing
         try report.requireContained()
     }
 
+    /// The same corpus against the portable (plpgsql) verifier, which servers without the
+    /// extension use; `everyInjectionIsContained` runs against the native one where it is installed.
+    @Test(.timeLimit(.minutes(10)))
+    func everyInjectionIsContainedWithThePortableVerifier() async throws {
+        let filter = ProcessInfo.processInfo.environment["TENANTKIT_INJECTION_FILTER"] ?? ""
+        var suite = Self.suite()
+        suite.template = .injectionWorldPortable
+        let report = try await suite.run { attack, _ in filter.isEmpty || attack.name.contains(filter) }
+        #expect(!report.results.isEmpty)
+        try report.requireContained()
+    }
+
     /// The suite's own detectors, against a corpus that breaches on purpose through the superuser:
     /// a scan that misses B's name or a snapshot that misses a change would pass any schema.
     @Test func theSuiteReportsWhatLeakedAndWhatChanged() async throws {

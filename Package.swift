@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TenantSQL", dependencies: ["Postgres"]),
         .target(name: "Migrations", dependencies: ["Postgres"]),
         .target(name: "TenantKit", dependencies: ["TenantSQL", "Postgres"]),
-        .target(name: "TenantKitTesting", dependencies: ["Postgres", "Migrations", "TenantSQL", "TenantKit"]),
+        .target(name: "TenantKitTesting", dependencies: ["Postgres", "Migrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tenantkit",
             dependencies: [

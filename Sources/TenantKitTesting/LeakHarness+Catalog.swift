@@ -32,7 +32,7 @@ extension LeakHarness {
         schema: String = "public",
         extraTables: [TableSpec] = [TableSpec("organizations", orgColumn: "id")]
     ) async throws -> [CatalogFinding] {
-        let connection = try await PostgresConnection.connect(configuration)
+        let connection = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
         do {
             let findings = try await catalogSweep(connection: connection, schema: schema, extraTables: extraTables)
             await connection.close()

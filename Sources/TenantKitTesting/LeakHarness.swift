@@ -138,7 +138,7 @@ public struct LeakHarness: Sendable {
 
     /// Creates org A and org B with ``makeOrg`` and runs every ``seeders`` entry for each.
     public func seed() async throws -> (a: Org, b: Org) {
-        let admin = try await PostgresConnection.connect(adminConfiguration)
+        let admin = try await PostgresConnection.connect(adminConfiguration, logger: TestDatabase.logger)
         do {
             let a = try await makeOrg(admin, "A")
             let b = try await makeOrg(admin, "B")
@@ -162,7 +162,7 @@ public struct LeakHarness: Sendable {
     /// Runs every check and probe for two organizations that already hold data (for example made by
     /// ``seed()``, or by your own fixtures).
     public func check(a: Org, b: Org) async throws -> LeakReport {
-        let admin = try await PostgresConnection.connect(adminConfiguration)
+        let admin = try await PostgresConnection.connect(adminConfiguration, logger: TestDatabase.logger)
         let targets: [TableTarget]
         do {
             targets = try await tables(admin)
@@ -172,7 +172,7 @@ public struct LeakHarness: Sendable {
         }
         defer { Task { await admin.close() } }
 
-        let app = try await PostgresConnection.connect(appConfiguration)
+        let app = try await PostgresConnection.connect(appConfiguration, logger: TestDatabase.logger)
         var leaks: [Leak] = []
         var uncovered: [String] = []
         var checked: [String] = []
@@ -195,7 +195,7 @@ public struct LeakHarness: Sendable {
         await app.close()
 
         if !probes.isEmpty {
-            let pool = PostgresPool(configuration: appConfiguration, maxConnections: 2)
+            let pool = PostgresPool(configuration: appConfiguration, maxConnections: 2, logger: TestDatabase.logger)
             for probe in probes {
                 var sawOwn = false
                 for (me, other) in [(a, b), (b, a)] {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 
 /// A fresh database for one test, cloned from a template database.
@@ -43,7 +44,7 @@ public struct TestDatabase: Sendable {
         let server = try await TestServer.shared.admin()
         let templateName = try await TestServer.shared.prepare(template)
         let name = "tk_test_\(getpid())_\(TestServer.nextDatabaseNumber())"
-        let admin = try await PostgresConnection.connect(server)
+        let admin = try await PostgresConnection.connect(server, logger: TestDatabase.logger)
         defer { Task { await admin.close() } }
         try await admin.executeScript(unsafeSQL: "CREATE DATABASE \(PostgresIdentifier(name)) TEMPLATE \(PostgresIdentifier(templateName))")
         // A clone does not inherit its template's database privileges: keep TEMPORARY revoked
@@ -61,7 +62,7 @@ public struct TestDatabase: Sendable {
 
     /// Drops the database, disconnecting anyone still connected.
     public func drop() async throws {
-        let admin = try await PostgresConnection.connect(try await TestServer.shared.admin())
+        let admin = try await PostgresConnection.connect(try await TestServer.shared.admin(), logger: TestDatabase.logger)
         try await admin.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresIdentifier(name)) WITH (FORCE)")
         await admin.close()
     }
@@ -69,12 +70,22 @@ public struct TestDatabase: Sendable {
     /// A pool on this database (as the superuser, or as `user` when given).
     public func makePool(user: String? = nil, maxConnections: Int = 4, acquireTimeout: Duration = .seconds(10)) -> PostgresPool {
         let configuration = user.map { self.configuration.with(user: $0) } ?? self.configuration
-        return PostgresPool(configuration: configuration, maxConnections: maxConnections, acquireTimeout: acquireTimeout)
+        return PostgresPool(configuration: configuration, maxConnections: maxConnections, acquireTimeout: acquireTimeout, logger: Self.logger)
     }
+
+    /// The logger of the pools and connections made here: warnings and errors only, unless
+    /// `TENANTKIT_TEST_LOG_LEVEL` names another level (`trace` ... `critical`). Tests break
+    /// connections on purpose, and a passing run should not print each one.
+    public static let logger: Logger = {
+        var logger = Logger(label: "tenantkit.test")
+        let level = ProcessInfo.processInfo.environment["TENANTKIT_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        logger.logLevel = level ?? .warning
+        return logger
+    }()
 
     /// One connection to this database (as the superuser, or as `user`).
     public func connect(user: String? = nil) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(user.map { configuration.with(user: $0) } ?? configuration)
+        try await PostgresConnection.connect(user.map { configuration.with(user: $0) } ?? configuration, logger: Self.logger)
     }
 }
 
@@ -138,7 +149,7 @@ public actor TestServer {
         if let name = templates[key] { return name }
         let name = "tk_template_\(template.name)_\(stableHash(template.fingerprint))"
         let server = try await admin()
-        let admin = try await PostgresConnection.connect(server)
+        let admin = try await PostgresConnection.connect(server, logger: TestDatabase.logger)
         defer { Task { await admin.close() } }
         // Several test processes may share a DATABASE_URL server: one of them builds each template.
         // A session lock, since CREATE DATABASE cannot run inside a transaction.

@@ -38,7 +38,8 @@ public enum TenantRequestID {
     }
 }
 
-/// Gives every request an id: the client's `x-request-id` when it is acceptable, else a fresh one.
+/// Gives every request an id: the client's `x-request-id` when it is acceptable, else
+/// Hummingbird's own request id (`hb.request.id`).
 /// The id goes into the request logger's metadata (`request_id`), into ``TenantRequestID/current``
 /// for loggers created with ``TenantRequestID/metadataProvider``, and back to the client in the
 /// response's `x-request-id`. Add it first, so every later middleware logs with it.
@@ -52,7 +53,9 @@ public struct TenantRequestIDMiddleware<Context: RequestContext>: RouterMiddlewa
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let incoming = trustsIncomingIDs ? request.headers[TenantRequestID.headerName] : nil
-        let id = incoming.flatMap { TenantRequestID.isAcceptable($0) ? $0 : nil } ?? RequestID().description
+        // Else Hummingbird's own id for the request, so a log line does not carry two different ones.
+        let id = incoming.flatMap { TenantRequestID.isAcceptable($0) ? $0 : nil }
+            ?? context.logger[metadataKey: "hb.request.id"]?.description ?? RequestID().description
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
         var response = try await TenantRequestID.$current.withValue(id) { try await next(request, context) }

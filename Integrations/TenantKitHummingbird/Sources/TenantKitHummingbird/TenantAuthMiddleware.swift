@@ -28,10 +28,15 @@ public struct TenantAuthMiddleware<Context: TenantRequestContextProtocol>: Route
         case withFirstStatement
     }
 
+    /// The store whose pool and signing key the request's repositories use.
     public let store: TenantStore
+    /// Resolves session cookies; nil accepts API keys only.
     public let sessions: (any TenantSessionResolver)?
+    /// The cookie holding the session id.
     public let sessionCookieName: String
+    /// When a presented API key is checked.
     public let apiKeyCheck: APIKeyCheck
+    /// False lets requests without any credential through, anonymous.
     public let requiresAuthentication: Bool
 
     /// - Parameters:
@@ -54,6 +59,8 @@ public struct TenantAuthMiddleware<Context: TenantRequestContextProtocol>: Route
         self.requiresAuthentication = requiresAuthentication
     }
 
+    /// Resolves the principal, then calls `next` with it in the context; throws a 401
+    /// (``TenantHTTPError/unauthenticated`` or ``TenantKit/TenantError/invalidAPIKey``) otherwise.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let authorization = request.headers[.authorization] {
             guard let key = Self.bearerToken(authorization) else { throw TenantHTTPError.unauthenticated }

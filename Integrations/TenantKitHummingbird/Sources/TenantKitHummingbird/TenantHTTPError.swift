@@ -20,12 +20,14 @@ import TenantKit
 /// | 422 | `invalid_input` | refused values |
 /// | 500 | `internal_error` | `PostgresError` and anything else |
 public struct TenantHTTPError: HTTPResponseError, Sendable, Equatable {
+    /// The response's status.
     public let status: HTTPResponse.Status
     /// Stable across releases: clients may branch on it.
     public let code: String
     /// Generic, for people; never names tenant data.
     public let message: String
 
+    /// An error of the application's own in the same shape; keep `message` free of tenant data.
     public init(status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
         self.code = code
@@ -99,6 +101,7 @@ public struct TenantHTTPError: HTTPResponseError, Sendable, Equatable {
         return String(decoding: try! encoder.encode(Body(error: Inner(code: code, message: message))), as: UTF8.self)
     }
 
+    /// The JSON response; a 401 also says `WWW-Authenticate: Bearer`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
@@ -113,8 +116,10 @@ public struct TenantHTTPError: HTTPResponseError, Sendable, Equatable {
 /// before ``TenantAuthMiddleware``, so the error's log line carries the request id and the
 /// middleware's own 401s get the JSON body.
 public struct TenantErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The middleware; it has no settings.
     public init() {}
 
+    /// Calls `next`, answering its errors as ``TenantHTTPError`` responses.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)

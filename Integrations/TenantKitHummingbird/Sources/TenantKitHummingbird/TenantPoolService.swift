@@ -19,16 +19,24 @@ import ServiceLifecycle
 /// try await app.runService()
 /// ```
 public struct TenantPoolService: Service {
+    /// The pool it closes.
     public let pool: PostgresPool
+    /// The longest `run()` waits for leased connections after graceful shutdown.
     public let drainTimeout: Duration
     let logger: Logger
 
+    /// - Parameters:
+    ///   - pool: the pool to close on shutdown.
+    ///   - drainTimeout: the longest wait for work in flight.
+    ///   - logger: says when draining timed out.
     public init(pool: PostgresPool, drainTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "tenantkit.pool.service")) {
         self.pool = pool
         self.drainTimeout = drainTimeout
         self.logger = logger
     }
 
+    /// Waits for graceful shutdown, then closes and drains the pool; on cancellation closes it and
+    /// rethrows `CancellationError`.
     public func run() async throws {
         do {
             try await gracefulShutdown()

@@ -63,9 +63,12 @@ extension TenantRequestContextProtocol {
 /// }
 /// ```
 public struct TenantRequestContext: TenantRequestContextProtocol {
+    /// Hummingbird's per-request storage (logger, parameters, endpoint path).
     public var coreContext: CoreRequestContextStorage
+    /// Set by ``TenantAuthMiddleware``; empty until it runs.
     public var tenant: TenantRequestState
 
+    /// A context for a new request, with nobody authenticated yet.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.tenant = TenantRequestState()

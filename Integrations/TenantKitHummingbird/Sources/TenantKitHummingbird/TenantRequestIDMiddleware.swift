@@ -44,6 +44,7 @@ public enum TenantRequestID {
 /// for loggers created with ``TenantRequestID/metadataProvider``, and back to the client in the
 /// response's `x-request-id`. Add it first, so every later middleware logs with it.
 public struct TenantRequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Whether a client's (or a proxy's) acceptable id is forwarded.
     public let trustsIncomingIDs: Bool
 
     /// - Parameter trustsIncomingIDs: forward a client's (or a proxy's) id; false always makes a new one.
@@ -51,6 +52,7 @@ public struct TenantRequestIDMiddleware<Context: RequestContext>: RouterMiddlewa
         self.trustsIncomingIDs = trustsIncomingIDs
     }
 
+    /// Calls `next` with the id in the logger and ``TenantRequestID/current``, and returns it in the response.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let incoming = trustsIncomingIDs ? request.headers[TenantRequestID.headerName] : nil
         // Else Hummingbird's own id for the request, so a log line does not carry two different ones.

@@ -3,10 +3,12 @@ import Synchronization
 
 /// What a session cookie stands for: the signed-in user and their active organization.
 public struct TenantResolvedSession: Sendable, Equatable {
+    /// The user the request acts as.
     public var userID: UUID
     /// Nil while the user belongs to no organization.
     public var activeOrgID: UUID?
 
+    /// A session of `userID` with `activeOrgID` active (nil for none).
     public init(userID: UUID, activeOrgID: UUID?) {
         self.userID = userID
         self.activeOrgID = activeOrgID
@@ -29,6 +31,7 @@ public protocol TenantSessionResolver: Sendable {
 public final class TenantInMemorySessions: TenantSessionResolver {
     private let sessions = Mutex<[String: TenantResolvedSession]>([:])
 
+    /// No sessions yet.
     public init() {}
 
     /// Starts a session and returns its id: 32 random bytes in hex, to put in the session cookie.
@@ -55,6 +58,7 @@ public final class TenantInMemorySessions: TenantSessionResolver {
         _ = sessions.withLock { $0.removeValue(forKey: id) }
     }
 
+    /// The session with this id, or nil once it was removed or never existed.
     public func session(id: String) async throws -> TenantResolvedSession? {
         sessions.withLock { $0[id] }
     }

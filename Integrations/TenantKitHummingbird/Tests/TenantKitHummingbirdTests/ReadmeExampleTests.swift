@@ -45,7 +45,8 @@ func readmeRouter(store: TenantStore, sessions: TenantInMemorySessions) -> Route
             _ = poolLogger  // as the README creates the pool's logger
             let app = Application(router: readmeRouter(store: w.store, sessions: w.sessions),
                                   services: [TenantPoolService(pool: w.store.pool)])
-            try await app.test(.router) { client in
+            // Live: a real server on loopback, in the application's ServiceGroup with the pool service.
+            try await app.test(.live) { client in
                 try await client.execute(uri: "/catalog", method: .get, headers: cookie(ada.cookie)) { response in
                     struct Item: Decodable, Equatable { let id: UUID; let name: String; let isPublic: Bool }
                     #expect(response.status == .ok)
@@ -60,6 +61,9 @@ func readmeRouter(store: TenantStore, sessions: TenantInMemorySessions) -> Route
                     #expect(response.status.code == 402)
                 }
             }
+            // The test stopped the application gracefully: the server first, then the pool.
+            #expect(await w.store.pool.openConnections == 0)
+            await #expect(throws: PostgresClientError.self) { try await w.store.pool.execute("SELECT 1") }
         }
     }
 }

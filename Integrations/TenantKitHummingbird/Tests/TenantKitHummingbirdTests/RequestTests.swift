@@ -139,6 +139,28 @@ import Testing
         }
     }
 
+    /// A resolver naming an organization the user is not in gets nothing of it: the database
+    /// checks membership with every statement.
+    @Test func aSessionInAnotherOrganizationSeesNothingOfIt() async throws {
+        try await withWorld { w in
+            let ada = try await w.founder("ada@acme.test", org: "Acme")
+            let bob = try await w.founder("bob@globex.test", org: "Globex")
+            _ = try await ada.session.write { try await $0.catalog.create(kind: "model", slug: "acme-m", name: "Acme model") }
+            w.sessions.switchOrganization(ofSession: bob.cookie, to: ada.orgID)
+            try await Application(router: makeRouter(store: w.store, sessions: w.sessions)).test(.router) { client in
+                try await client.execute(uri: "/catalog", method: .get, headers: cookie(bob.cookie)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.text == #"{"items":[]}"#)
+                }
+                try await client.execute(uri: "/catalog", method: .post, headers: cookie(bob.cookie),
+                                         body: json(#"{"slug":"intruder","name":"Intruder"}"#)) { response in
+                    #expect(response.status == .forbidden)
+                    #expect(response.text == errorBody("not_a_member", "You are not a member of this organization."))
+                }
+            }
+        }
+    }
+
     @Test func anUnknownItemIs404WithoutTenantData() async throws {
         try await withWorld { w in
             let ada = try await w.founder("ada@acme.test", org: "Acme")

@@ -52,11 +52,11 @@ public enum Doctor {
             do {
                 let status = try await migrator.status(on: connection)
                 for state in status.pending {
-                    findings.append(DoctorFinding(.pendingMigration, "migration \(state.fileName)", "is not applied"))
+                    findings.append(DoctorFinding(.pendingMigration, "migration \(state.displayName)", "is not applied"))
                 }
                 for state in status.drift {
                     findings.append(DoctorFinding(
-                        .migrationDrift, "migration \(state.fileName)",
+                        .migrationDrift, "migration \(state.displayName)",
                         state.state == .missingFile ? "is applied but its file is gone" : "changed after it was applied"))
                 }
             } catch let error as PostgresError where error.code == .insufficientPrivilege {

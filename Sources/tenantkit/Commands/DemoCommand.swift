@@ -144,7 +144,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         step("The API key \(key.key.prefix)… started a run; switching orgs with it: \(switchRefused)")
 
-        let audit = try await session.read { try await $0.audit.list(limit: 20) }.value
+        let audit = try await session.read { try await $0.audit.page(limit: 20).items }.value
         step("Acme's audit log, newest first:")
         for entry in audit {
             let actor = entry.actorAPIKeyID != nil ? "api key" : entry.actorUserID == nil ? "the platform" : entry.actorUserID == ada.id ? "ada" : "bob"

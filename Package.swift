@@ -28,7 +28,7 @@ let package = Package(
         ),
         .target(name: "TenantSQL", dependencies: ["Postgres"]),
         .target(name: "Migrations", dependencies: ["Postgres"]),
-        .target(name: "TenantKit", dependencies: ["TenantSQL", "Postgres"]),
+        .target(name: "TenantKit", dependencies: ["TenantSQL", "Postgres", "Migrations"], resources: [.copy("Schema")]),
         .target(name: "TenantKitTesting", dependencies: ["Postgres", "Migrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tenantkit",

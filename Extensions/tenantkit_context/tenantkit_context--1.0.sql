@@ -6,10 +6,10 @@ CREATE FUNCTION tenantkit.verified_principal()
 RETURNS tenantkit.principal
 LANGUAGE c
 STABLE
-PARALLEL SAFE
+PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'tenantkit_verified_principal';
 
--- Statement trigger for the tables the verifier caches (context keys, memberships, API keys).
+-- AFTER trigger for the tables the verifier caches (context keys, memberships, API keys).
 CREATE FUNCTION tenantkit.context_cache_invalidate()
 RETURNS trigger
 LANGUAGE c

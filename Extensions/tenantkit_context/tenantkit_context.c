@@ -5,14 +5,23 @@
  * claim, its HMAC under an unretired key, the backend it was signed for, its expiry, then a
  * current membership, an unrevoked key with the presented hash, or an operator login. What it
  * saves is the work around them: the plpgsql verifier spends about 90 us per statement on two
- * SPI lookups and two OpenSSL digests; this one keeps each key's HMAC chaining states and the
- * memberships and keys it has seen valid in backend memory.
+ * SPI lookups and two OpenSSL digests; this one reads the tables' indexes directly and keeps
+ * each key's HMAC chaining states and the memberships and keys it has seen valid in backend
+ * memory.
  *
- * The caches only ever answer "valid": a miss, or anything not cached, goes to the tables. They
- * are emptied by relcache invalidation of the table they mirror, which the statement triggers of
- * 0017 send on every write (tenantkit.context_cache_invalidate). Every call first takes the
- * invalidations other backends have committed, so a removed member is refused from the first
- * statement that starts after the removal's COMMIT returned, inside an open transaction too.
+ * The caches only ever answer "valid": a miss, or anything not cached, goes to the tables under
+ * the statement's snapshot, as the portable verifier does. A verdict is cached only when a fresh
+ * snapshot (taken after the invalidations processed so far) agrees, and the caches are emptied by
+ * relcache invalidation of the table they mirror, which the triggers of 0017 send on every change
+ * (tenantkit.context_cache_invalidate). Every call first takes the invalidations other backends
+ * have committed. So a cache never holds a verdict a committed change has undone: after a removal's
+ * COMMIT returned, a statement whose snapshot sees the removal refuses the member (under READ
+ * COMMITTED, the next statement; under REPEATABLE READ both verifiers decide as of the
+ * transaction's snapshot).
+ *
+ * The backend binding compares with MyProcPid; on Citus the claim is bound to the coordinator's
+ * global process id, so a distributed database keeps the portable verifier until the scale-out
+ * work teaches this one citus_backend_gpid().
  */
 #include "postgres.h"
 
@@ -21,14 +30,13 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -38,7 +46,6 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -167,85 +174,298 @@ watch_mirrored_tables(void)
 	}
 }
 
-/* Runs `lookup` as the owner of the mirrored tables, with a pinned search_path and row security on. */
-typedef void (*Lookup) (void *state);
+/* ---- reading the mirrored tables ---- */
 
-static void
-as_table_owner(Lookup lookup, void *state)
+/*
+ * The tables are read directly (index or heap scans), not through SPI: this code is the owner's,
+ * and the owner's row-level security policy on them is TRUE. Every column it reads is checked
+ * for its type first, so a table of the same name but another shape is an error, never a
+ * misread.
+ */
+static AttrNumber
+typed_column(Relation relation, const char *name, Oid type)
 {
-	Oid			saved_user;
-	int			saved_context;
-	int			nest_level;
-	Oid			owner = InvalidOid;
-	HeapTuple	tuple;
+	TupleDesc	descriptor = RelationGetDescr(relation);
 
-	watch_mirrored_tables();
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(mirrored_relids[MIRROR_KEYS]));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "tenantkit_context: cache lookup failed for tenantkit.context_keys");
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
+	for (int i = 0; i < descriptor->natts; i++)
+	{
+		Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
 
-	GetUserIdAndSecContext(&saved_user, &saved_context);
-	SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	nest_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "tenantkit_context: SPI_connect failed");
-	lookup(state);
-	SPI_finish();
-	AtEOXact_GUC(true, nest_level);
-	SetUserIdAndSecContext(saved_user, saved_context);
+		if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), name) == 0)
+		{
+			if (attribute->atttypid != type)
+				break;
+			return (AttrNumber) (i + 1);
+		}
+	}
+	elog(ERROR, "tenantkit_context: %s.%s must be a column of type %s", RelationGetRelationName(relation), name,
+		 format_type_be(type));
+	return InvalidAttrNumber;	/* not reached */
+}
+
+/*
+ * A snapshot that sees every commit whose invalidation this backend has processed: what a cached
+ * verdict must come from. (Commits become visible before their invalidations are sent.)
+ */
+static Snapshot
+fresh_snapshot(void)
+{
+	return RegisterSnapshot(GetLatestSnapshot());
+}
+
+/* The statement's own snapshot: what the decision is made under, as the portable verifier's. */
+static Snapshot
+statement_snapshot(void)
+{
+	return RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+}
+
+/*
+ * The value of `column` (of type `type`) in the live row of public.`table` whose primary key
+ * (org_id, `id_column`) is (org, id) under `snapshot`, copied into the current memory context;
+ * false when there is no such row or the value is NULL.
+ */
+static bool
+fetch_by_org_key(const char *table, const char *id_column, pg_uuid_t *org, pg_uuid_t *id, Snapshot snapshot,
+				 const char *column, Oid type, Datum *value, bool *revoked)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid("public", false));
+	Relation	relation;
+	Oid			index;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	row;
+	bool		found = false;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "tenantkit_context: table public.%s is missing", table);
+	relation = table_open(relid, AccessShareLock);
+	index = RelationGetPrimaryKeyIndex(relation);
+	if (!OidIsValid(index))
+		elog(ERROR, "tenantkit_context: public.%s needs its primary key (org_id, %s)", table, id_column);
+	/* Heap column numbers: systable_beginscan maps them onto the index's columns. */
+	ScanKeyInit(&keys[0], typed_column(relation, "org_id", UUIDOID), BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(org));
+	ScanKeyInit(&keys[1], typed_column(relation, id_column, UUIDOID), BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
+	{
+		AttrNumber	wanted = typed_column(relation, column, type);
+		AttrNumber	revoked_at = revoked ? typed_column(relation, "revoked_at", TIMESTAMPTZOID) : InvalidAttrNumber;
+
+		scan = systable_beginscan(relation, index, true, snapshot, 2, keys);
+		row = systable_getnext(scan);
+		if (HeapTupleIsValid(row))
+		{
+			bool		isnull;
+			Datum		datum = heap_getattr(row, wanted, RelationGetDescr(relation), &isnull);
+
+			if (!isnull)
+			{
+				*value = datumCopy(datum, false, -1);
+				found = true;
+			}
+			if (revoked)
+			{
+				(void) heap_getattr(row, revoked_at, RelationGetDescr(relation), &isnull);
+				*revoked = !isnull;
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(relation, NoLock);	/* the lock is held to the end of the transaction, as a query's */
+	return found;
 }
 
 /* ---- keys ---- */
 
-static void
-load_keys(void *state)
+/* Every unretired key as of a fresh snapshot, in `*count` entries (palloc'd). */
+static CachedKey *
+read_keys(int *count)
 {
-	HTAB	   *cache;
-	uint64		seen = invalidations[MIRROR_KEYS];
+	Relation	relation = table_open(mirrored_relids[MIRROR_KEYS], AccessShareLock);
+	AttrNumber	id_column = typed_column(relation, "key_id", TEXTOID);
+	AttrNumber	inner_column = typed_column(relation, "inner_pad", BYTEAOID);
+	AttrNumber	outer_column = typed_column(relation, "outer_pad", BYTEAOID);
+	AttrNumber	retired_column = typed_column(relation, "retired_at", TIMESTAMPTZOID);
+	Snapshot	snapshot = fresh_snapshot();
+	SysScanDesc scan = systable_beginscan(relation, InvalidOid, false, snapshot, 0, NULL);
+	HeapTuple	row;
+	int			capacity = 4;
+	CachedKey  *keys = palloc(sizeof(CachedKey) * capacity);
 
-	if (SPI_execute("SELECT k.key_id, k.inner_pad, k.outer_pad FROM tenantkit.context_keys k "
-					"WHERE k.retired_at IS NULL", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "tenantkit_context: cannot read tenantkit.context_keys");
-	if (seen != invalidations[MIRROR_KEYS])
-		return;					/* invalidated while reading: the next call reads again */
-	cache = cache_for(MIRROR_KEYS);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	*count = 0;
+	while (HeapTupleIsValid(row = systable_getnext(scan)))
 	{
-		bool		isnull;
-		text	   *id = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		bytea	   *inner = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		bytea	   *outer = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-		CachedKey  *entry;
-		bool		found;
+		TupleDesc	descriptor = RelationGetDescr(relation);
+		bool		id_null, inner_null, outer_null, retired_null;
+		Datum		id = heap_getattr(row, id_column, descriptor, &id_null);
+		Datum		inner = heap_getattr(row, inner_column, descriptor, &inner_null);
+		Datum		outer = heap_getattr(row, outer_column, descriptor, &outer_null);
+		text	   *id_text;
+		bytea	   *inner_bytes;
+		bytea	   *outer_bytes;
 
-		if (VARSIZE_ANY_EXHDR(id) != 8 || VARSIZE_ANY_EXHDR(inner) != 64 || VARSIZE_ANY_EXHDR(outer) != 64)
+		(void) heap_getattr(row, retired_column, descriptor, &retired_null);
+		if (id_null || inner_null || outer_null || !retired_null)
+			continue;
+		id_text = DatumGetTextPP(id);
+		inner_bytes = DatumGetByteaPP(inner);
+		outer_bytes = DatumGetByteaPP(outer);
+		if (VARSIZE_ANY_EXHDR(id_text) != 8 || VARSIZE_ANY_EXHDR(inner_bytes) != 64 || VARSIZE_ANY_EXHDR(outer_bytes) != 64)
 			continue;			/* the table's checks make this impossible */
-		entry = hash_search(cache, VARDATA_ANY(id), HASH_ENTER, &found);
-		sha256_after_block(&entry->inner, (const uint8_t *) VARDATA_ANY(inner));
-		sha256_after_block(&entry->outer, (const uint8_t *) VARDATA_ANY(outer));
+		if (*count == capacity)
+		{
+			capacity *= 2;
+			keys = repalloc(keys, sizeof(CachedKey) * capacity);
+		}
+		memcpy(keys[*count].key_id, VARDATA_ANY(id_text), 8);
+		sha256_after_block(&keys[*count].inner, (const uint8_t *) VARDATA_ANY(inner_bytes));
+		sha256_after_block(&keys[*count].outer, (const uint8_t *) VARDATA_ANY(outer_bytes));
+		(*count)++;
 	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(relation, NoLock);
+	return keys;
 }
 
-static const CachedKey *
-signing_key(const char *key_id)
+/*
+ * The unretired key `key_id` into `*key`; false when there is none. A miss in a filled cache is
+ * final: installing or retiring a key empties every backend's cache when it commits.
+ */
+static bool
+signing_key(const char *key_id, CachedKey *key)
 {
 	HTAB	   *cache = cache_for(MIRROR_KEYS);
+	CachedKey  *cached;
+	CachedKey  *keys = NULL;
+	int			count = 0;
 
-	if (hash_get_num_entries(cache) == 0)
+	if (hash_get_num_entries(cache) > 0)
 	{
-		as_table_owner(load_keys, NULL);
-		cache = cache_for(MIRROR_KEYS);
+		cached = hash_search(cache, key_id, HASH_FIND, NULL);
+		if (cached != NULL)
+			*key = *cached;
+		return cached != NULL;
 	}
-	return hash_search(cache, key_id, HASH_FIND, NULL);
+	watch_mirrored_tables();
+	/* Read until no invalidation arrived meanwhile (then the cache may keep it), at most three times. */
+	for (int attempt = 0; attempt < 3; attempt++)
+	{
+		uint64		seen = invalidations[MIRROR_KEYS];
+
+		keys = read_keys(&count);
+		if (seen == invalidations[MIRROR_KEYS])
+		{
+			cache = cache_for(MIRROR_KEYS);
+			for (int i = 0; i < count; i++)
+				*(CachedKey *) hash_search(cache, keys[i].key_id, HASH_ENTER, NULL) = keys[i];
+			break;
+		}
+	}
+	for (int i = 0; i < count; i++)
+		if (memcmp(keys[i].key_id, key_id, 8) == 0)
+		{
+			*key = keys[i];
+			return true;
+		}
+	return false;
 }
 
-/* ---- hex ---- */
+/* ---- memberships and API keys ---- */
+
+/* The user's role in the org as of `snapshot` into `role` (16 bytes); false for no membership. */
+static bool
+role_under(pg_uuid_t *user, pg_uuid_t *org, Snapshot snapshot, char role[16])
+{
+	Datum		value;
+
+	memset(role, 0, 16);
+	if (!fetch_by_org_key("memberships", "user_id", org, user, snapshot, "role", TEXTOID, &value, NULL))
+		return false;
+	text_to_cstring_buffer(DatumGetTextPP(value), role, 16);
+	return role[0] != '\0';
+}
+
+/*
+ * The member's role; false when the user is not a member. Decided under the statement's
+ * snapshot, like the portable verifier; cached only when a fresh snapshot agrees, so a removal
+ * that committed before this call can never be cached as a membership.
+ */
+static bool
+member_role(pg_uuid_t *user, pg_uuid_t *org, char role[16])
+{
+	MemberKey	key = {*user, *org};
+	CachedMember *cached = hash_search(cache_for(MIRROR_MEMBERS), &key, HASH_FIND, NULL);
+	Snapshot	snapshot;
+	bool		found;
+
+	if (cached != NULL)
+	{
+		memcpy(role, cached->role, 16);
+		return true;
+	}
+	watch_mirrored_tables();
+	snapshot = statement_snapshot();
+	found = role_under(user, org, snapshot, role);
+	UnregisterSnapshot(snapshot);
+	if (found)
+	{
+		uint64		seen = invalidations[MIRROR_MEMBERS];
+		char		fresh_role[16];
+
+		snapshot = fresh_snapshot();
+		if (role_under(user, org, snapshot, fresh_role) && strcmp(fresh_role, role) == 0
+			&& seen == invalidations[MIRROR_MEMBERS])
+			memcpy(((CachedMember *) hash_search(cache_for(MIRROR_MEMBERS), &key, HASH_ENTER, NULL))->role, role, 16);
+		UnregisterSnapshot(snapshot);
+	}
+	return found;
+}
+
+/* True when, as of `snapshot`, the key exists unrevoked with the presented hash. */
+static bool
+api_key_valid_under(pg_uuid_t *key_id, pg_uuid_t *org, const uint8_t presented_hash[32], Snapshot snapshot)
+{
+	Datum		value;
+	bool		revoked = true;
+	bytea	   *hash;
+
+	if (!fetch_by_org_key("api_keys", "id", org, key_id, snapshot, "key_hash", BYTEAOID, &value, &revoked) || revoked)
+		return false;
+	hash = DatumGetByteaPP(value);
+	return VARSIZE_ANY_EXHDR(hash) == 32 && memcmp(VARDATA_ANY(hash), presented_hash, 32) == 0;
+}
+
+/* True when the key is unrevoked and its hash is the presented one; cached as member_role is. */
+static bool
+api_key_is_valid(pg_uuid_t *key_id, pg_uuid_t *org, const uint8_t presented_hash[32])
+{
+	APIKeyKey	key;
+	Snapshot	snapshot;
+	bool		valid;
+
+	memset(&key, 0, sizeof(key));
+	key.key_id = *key_id;
+	key.org_id = *org;
+	memcpy(key.presented_hash, presented_hash, 32);
+	if (hash_search(cache_for(MIRROR_API_KEYS), &key, HASH_FIND, NULL) != NULL)
+		return true;
+	watch_mirrored_tables();
+	snapshot = statement_snapshot();
+	valid = api_key_valid_under(key_id, org, presented_hash, snapshot);
+	UnregisterSnapshot(snapshot);
+	if (valid)
+	{
+		uint64		seen = invalidations[MIRROR_API_KEYS];
+
+		snapshot = fresh_snapshot();
+		if (api_key_valid_under(key_id, org, presented_hash, snapshot) && seen == invalidations[MIRROR_API_KEYS])
+			(void) hash_search(cache_for(MIRROR_API_KEYS), &key, HASH_ENTER, NULL);
+		UnregisterSnapshot(snapshot);
+	}
+	return valid;
+}
+
+/* ---- hex (every caller has checked the alphabet) ---- */
 
 static int
 hex_value(char c)
@@ -279,148 +499,13 @@ all_zero(const char *hex, int digits)
 	return true;
 }
 
-/* ---- memberships and API keys ---- */
-
-/*
- * The live row of `table` whose primary key is (org_id, `column`) = (org, id), read through that
- * index under the statement's snapshot, as the portable verifier's lookup would see it. Row
- * security is not applied: the owner's policy on these tables is TRUE, and this code is the
- * owner's. Calls `use` on the row (in the table's tuple descriptor) and returns whether one exists.
- */
-typedef void (*RowUse) (HeapTuple row, TupleDesc descriptor, void *state);
-
-static bool
-fetch_by_org_key(const char *table, const char *column, pg_uuid_t *org, pg_uuid_t *id, RowUse use, void *state)
-{
-	Oid			relid = get_relname_relid(table, get_namespace_oid("public", false));
-	Relation	relation;
-	Oid			index;
-	AttrNumber	org_column;
-	AttrNumber	id_column;
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	row;
-	bool		found = false;
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "tenantkit_context: table public.%s is missing", table);
-	relation = table_open(relid, AccessShareLock);
-	index = RelationGetPrimaryKeyIndex(relation);
-	org_column = get_attnum(relid, "org_id");
-	id_column = get_attnum(relid, column);
-	if (!OidIsValid(index) || org_column == InvalidAttrNumber || id_column == InvalidAttrNumber)
-		elog(ERROR, "tenantkit_context: public.%s needs its primary key (org_id, %s)", table, column);
-	/* Heap column numbers: systable_beginscan maps them onto the index's columns. */
-	ScanKeyInit(&keys[0], org_column, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(org));
-	ScanKeyInit(&keys[1], id_column, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(id));
-	scan = systable_beginscan(relation, index, true,
-							  ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(), 2, keys);
-	row = systable_getnext(scan);
-	if (HeapTupleIsValid(row))
-	{
-		found = true;
-		use(row, RelationGetDescr(relation), state);
-	}
-	systable_endscan(scan);
-	table_close(relation, NoLock);	/* the lock is held to the end of the transaction, as a query's */
-	return found;
-}
-
-static Datum
-column_value(HeapTuple row, TupleDesc descriptor, const char *name, bool *isnull)
-{
-	AttrNumber	column = InvalidAttrNumber;
-
-	for (int i = 0; i < descriptor->natts; i++)
-		if (!TupleDescAttr(descriptor, i)->attisdropped && strcmp(NameStr(TupleDescAttr(descriptor, i)->attname), name) == 0)
-			column = i + 1;
-	if (column == InvalidAttrNumber)
-		elog(ERROR, "tenantkit_context: column %s is missing", name);
-	return heap_getattr(row, column, descriptor, isnull);
-}
-
-static void
-read_role(HeapTuple row, TupleDesc descriptor, void *state)
-{
-	char	   *role = state;
-	bool		isnull;
-	Datum		value = column_value(row, descriptor, "role", &isnull);
-
-	if (!isnull)
-		text_to_cstring_buffer(DatumGetTextPP(value), role, 16);
-}
-
-/* The member's role, cached; false when the user is not a member (roles are shorter than 16). */
-static bool
-member_role(pg_uuid_t *user, pg_uuid_t *org, char role[16])
-{
-	MemberKey	key = {*user, *org};
-	CachedMember *cached = hash_search(cache_for(MIRROR_MEMBERS), &key, HASH_FIND, NULL);
-	uint64		seen = invalidations[MIRROR_MEMBERS];
-
-	if (cached != NULL)
-	{
-		memcpy(role, cached->role, 16);
-		return true;
-	}
-	memset(role, 0, 16);
-	watch_mirrored_tables();
-	if (!fetch_by_org_key("memberships", "user_id", org, user, read_role, role) || role[0] == '\0')
-		return false;
-	if (seen == invalidations[MIRROR_MEMBERS])	/* else a write committed while we read */
-		memcpy(((CachedMember *) hash_search(cache_for(MIRROR_MEMBERS), &key, HASH_ENTER, NULL))->role, role, 16);
-	return true;
-}
-
-typedef struct KeyCheck
-{
-	const uint8_t *presented_hash;
-	bool		valid;
-} KeyCheck;
-
-static void
-check_api_key(HeapTuple row, TupleDesc descriptor, void *state)
-{
-	KeyCheck   *check = state;
-	bool		revoked_null;
-	bool		hash_null;
-	bytea	   *hash;
-
-	(void) column_value(row, descriptor, "revoked_at", &revoked_null);
-	hash = DatumGetByteaPP(column_value(row, descriptor, "key_hash", &hash_null));
-	check->valid = revoked_null && !hash_null && VARSIZE_ANY_EXHDR(hash) == 32 &&
-		memcmp(VARDATA_ANY(hash), check->presented_hash, 32) == 0;
-}
-
-/* True when the key is unrevoked and its hash is the presented one; cached when true. */
-static bool
-api_key_is_valid(pg_uuid_t *key_id, pg_uuid_t *org, const uint8_t presented_hash[32])
-{
-	APIKeyKey	key;
-	KeyCheck	check = {presented_hash, false};
-	uint64		seen = invalidations[MIRROR_API_KEYS];
-
-	memset(&key, 0, sizeof(key));
-	key.key_id = *key_id;
-	key.org_id = *org;
-	memcpy(key.presented_hash, presented_hash, 32);
-	if (hash_search(cache_for(MIRROR_API_KEYS), &key, HASH_FIND, NULL) != NULL)
-		return true;
-	watch_mirrored_tables();
-	if (!fetch_by_org_key("api_keys", "id", org, key_id, check_api_key, &check) || !check.valid)
-		return false;
-	if (seen == invalidations[MIRROR_API_KEYS])
-		(void) hash_search(cache_for(MIRROR_API_KEYS), &key, HASH_ENTER, NULL);
-	return true;
-}
-
 /* ---- the verifier ---- */
 
 /* True when `claim` is a well-formed, correctly signed, unexpired claim of this backend. */
 static bool
 claim_is_signed_for_this_backend(const char *claim)
 {
-	const CachedKey *key;
+	CachedKey	key;
 	uint8_t		inner[32];
 	uint8_t		mac[32];
 	uint8_t		presented[32];
@@ -430,11 +515,10 @@ claim_is_signed_for_this_backend(const char *claim)
 	for (int i = 0; i < CLAIM_LENGTH; i++)
 		if (!((claim[i] >= '0' && claim[i] <= '9') || (claim[i] >= 'a' && claim[i] <= 'f')))
 			return false;
-	key = signing_key(claim + OFF_KEY_ID);
-	if (key == NULL)
+	if (!signing_key(claim + OFF_KEY_ID, &key))
 		return false;
-	sha256_finish(&key->inner, 1, (const uint8_t *) claim, CLAIM_SIGNED_LENGTH, inner);
-	sha256_finish(&key->outer, 1, inner, sizeof(inner), mac);
+	sha256_finish(&key.inner, 1, (const uint8_t *) claim, CLAIM_SIGNED_LENGTH, inner);
+	sha256_finish(&key.outer, 1, inner, sizeof(inner), mac);
 	hex_bytes(claim + OFF_MAC, 32, presented);
 	for (int i = 0; i < 32; i++)
 		difference |= mac[i] ^ presented[i];	/* constant time: no oracle on a forged MAC */
@@ -450,7 +534,9 @@ claim_is_signed_for_this_backend(const char *claim)
 Datum
 tenantkit_verified_principal(PG_FUNCTION_ARGS)
 {
-	const char *claim = GetConfigOption("tenantkit.claim", true, false);
+	const char *setting = GetConfigOption("tenantkit.claim", true, false);
+	/* A copy: the setting's storage belongs to the GUC machinery. */
+	const char *claim = setting ? pstrdup(setting) : NULL;
 	TupleDesc	descriptor;
 	Datum		values[4] = {0};
 	bool		nulls[4] = {true, true, true, true};
@@ -522,23 +608,26 @@ tenantkit_verified_principal(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 	}
 
-	if (get_call_result_type(fcinfo, NULL, &descriptor) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "tenantkit_context: tenantkit.verified_principal() must return tenantkit.principal");
+	if (get_call_result_type(fcinfo, NULL, &descriptor) != TYPEFUNC_COMPOSITE || descriptor->natts != 4
+		|| TupleDescAttr(descriptor, 0)->atttypid != UUIDOID || TupleDescAttr(descriptor, 1)->atttypid != UUIDOID
+		|| TupleDescAttr(descriptor, 2)->atttypid != UUIDOID || TupleDescAttr(descriptor, 3)->atttypid != TEXTOID)
+		elog(ERROR, "tenantkit_context: tenantkit.principal must be (org_id uuid, user_id uuid, api_key_id uuid, role text)");
 	descriptor = BlessTupleDesc(descriptor);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
 }
 
 /*
- * Statement trigger on the mirrored tables: every backend's cache of that table is emptied
- * when the writing transaction commits (and this backend's at once).
+ * AFTER trigger on the mirrored tables (per row, and per statement for TRUNCATE): every
+ * backend's cache of that table is emptied when the writing transaction commits (and this
+ * backend's at once). Per row, so a statement that changes nothing flushes nothing.
  */
 Datum
 tenantkit_context_cache_invalidate(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigger = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "tenantkit.context_cache_invalidate() is a trigger function");
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
+		elog(ERROR, "tenantkit.context_cache_invalidate() is an AFTER trigger");
 	CacheInvalidateRelcache(trigger->tg_relation);
 	return PointerGetDatum(NULL);
 }

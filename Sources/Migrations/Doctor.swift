@@ -47,16 +47,17 @@ public enum Doctor {
         findings += try await sessionFindings(connection)
         findings += try await settingFindings(connection)
         let verifier = try await contextVerifier(connection)
+        if verifier == .native { findings += try await nativeVerifierFindings(connection) }
 
         if let migrator {
             do {
                 let status = try await migrator.status(on: connection)
                 for state in status.pending {
-                    findings.append(DoctorFinding(.pendingMigration, "migration \(state.fileName)", "is not applied"))
+                    findings.append(DoctorFinding(.pendingMigration, "migration \(state.displayName)", "is not applied"))
                 }
                 for state in status.drift {
                     findings.append(DoctorFinding(
-                        .migrationDrift, "migration \(state.fileName)",
+                        .migrationDrift, "migration \(state.displayName)",
                         state.state == .missingFile ? "is applied but its file is gone" : "changed after it was applied"))
                 }
             } catch let error as PostgresError where error.code == .insufficientPrivilege {
@@ -305,6 +306,31 @@ public enum Doctor {
         return language.map { $0 == "c" ? .native : .portable }
     }
 
+    /// The native verifier's caches are only as fresh as the triggers that clear them (Schema/0017):
+    /// each must exist and fire always (also under `session_replication_role = replica`).
+    private static func nativeVerifierFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        let expected = [
+            "tenantkit.context_keys context_cache_invalidate", "tenantkit.context_keys context_cache_invalidate_truncate",
+            "public.memberships context_cache_invalidate", "public.memberships context_cache_invalidate_truncate",
+            "public.api_keys context_cache_invalidate", "public.api_keys context_cache_invalidate_delete",
+            "public.api_keys context_cache_invalidate_truncate",
+        ]
+        let firing = Set(try await connection.fetchAll("""
+            SELECT n.nspname || '.' || c.relname || ' ' || t.tgname
+            FROM pg_catalog.pg_trigger t
+            JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+            WHERE t.tgenabled = 'A' AND pn.nspname = 'tenantkit' AND p.proname = 'context_cache_invalidate'
+            """, as: String.self))
+        return expected.filter { !firing.contains($0) }.map { trigger in
+            let parts = trigger.split(separator: " ")
+            return DoctorFinding(
+                .nativeVerifierUnwatched, "trigger \(parts[1]) on \(parts[0])",
+                "is missing or does not always fire, so the native claim verifier may keep a verdict a change undid: "
+                    + "run SELECT tenantkit.use_native_verifier() as a superuser")
+        }
+    }
+
     private static func sessionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
         struct Session: Decodable { let role: String; let temporary: Bool; let trackActivities: String; let defaults: [String] }
         let session = try await connection.fetchOne("""
@@ -412,6 +438,8 @@ public struct DoctorCheck: Hashable, Sendable, Encodable, CustomStringConvertibl
     public static let definerExecutableByPublic = DoctorCheck(id: "definer-executable-by-public")
     /// A `tenantkit.*` setting is set outside a transaction.
     public static let sessionSetting = DoctorCheck(id: "session-setting")
+    /// The native claim verifier's invalidation triggers are missing or not always enabled.
+    public static let nativeVerifierUnwatched = DoctorCheck(id: "native-verifier-unwatched")
     /// A migration is not applied (or the migrations table cannot be read).
     public static let pendingMigration = DoctorCheck(id: "pending-migration")
     /// An applied migration file changed or disappeared.

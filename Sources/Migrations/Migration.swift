@@ -3,6 +3,8 @@ import Foundation
 
 /// One migration file, `NNNN_name.sql`, as read from disk.
 public struct Migration: Sendable, Hashable, Encodable {
+    /// The source it belongs to (``MigrationSource/name``).
+    public let source: String
     /// The number the file name starts with.
     public let version: Int
     /// The part of the file name after the version, without `.sql` (`organizations`).
@@ -20,9 +22,13 @@ public struct Migration: Sendable, Hashable, Encodable {
     /// The directive line that makes a file run outside a transaction.
     public static let noTransactionDirective = "-- tenantkit:no-transaction"
 
-    enum CodingKeys: String, CodingKey { case version, name, fileName, checksum, runsInTransaction }
+    enum CodingKeys: String, CodingKey { case source, version, name, fileName, checksum, runsInTransaction }
 
-    init(version: Int, name: String, fileName: String, bytes: [UInt8]) throws {
+    /// `source/fileName`, or the file name alone for TenantKit's own migrations.
+    public var displayName: String { source == "tenantkit" ? fileName : "\(source)/\(fileName)" }
+
+    init(source: String, version: Int, name: String, fileName: String, bytes: [UInt8]) throws {
+        self.source = source
         self.version = version
         self.name = name
         self.fileName = fileName
@@ -104,11 +110,15 @@ enum MigrationDirectory {
     }
 
     /// Every migration in version order; throws every problem found at once, before anything runs.
-    static func load(_ directory: String) throws -> [Migration] {
+    static func load(_ source: MigrationSource) throws -> [Migration] {
+        let directory = source.directory
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MigrationError(.directoryNotFound, "migrations directory \(directory) does not exist")
+            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+            throw MigrationError(
+                .directoryNotFound,
+                "migrations directory \(directory) (source \(source.name)) does not exist: looked in \(absolute)")
         }
         let names = try fm.contentsOfDirectory(atPath: directory).sorted()
         var problems: [MigrationDirectoryProblem] = []
@@ -124,7 +134,7 @@ enum MigrationDirectory {
             versions.insert(version)
             do {
                 let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(fileName)))
-                migrations.append(try Migration(version: version, name: name, fileName: fileName, bytes: bytes))
+                migrations.append(try Migration(source: source.name, version: version, name: name, fileName: fileName, bytes: bytes))
             } catch let problem as MigrationDirectoryProblem {
                 problems.append(problem)
             } catch {

@@ -52,9 +52,9 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         let lines = drift.map { state -> String in
             switch state.state {
             case .missingFile:
-                "  - \(state.fileName): applied (checksum \(state.appliedChecksum ?? "?")) but the file is gone"
+                "  - \(state.displayName): applied (checksum \(state.appliedChecksum ?? "?")) but the file is gone"
             default:
-                "  - \(state.fileName): changed after it was applied (applied checksum \(state.appliedChecksum ?? "?"), file now \(state.checksum ?? "?"))"
+                "  - \(state.displayName): changed after it was applied (applied checksum \(state.appliedChecksum ?? "?"), file now \(state.checksum ?? "?"))"
             }
         }
         self.init(.drift, "applied migrations no longer match their files; nothing was run:\n"

@@ -14,6 +14,8 @@ public struct MigrationState: Sendable, Hashable, Encodable {
         case missingFile
     }
 
+    /// The source it belongs to (``MigrationSource/name``).
+    public let source: String
     /// The version number (`3` for `0003_invitations.sql`).
     public let version: Int
     /// The name part of the file name (`invitations`).
@@ -33,6 +35,9 @@ public struct MigrationState: Sendable, Hashable, Encodable {
 
     /// True for ``State/changed`` and ``State/missingFile``.
     public var isDrift: Bool { state == .changed || state == .missingFile }
+
+    /// `source/fileName`, or the file name alone for TenantKit's own migrations.
+    public var displayName: String { source == "tenantkit" ? fileName : "\(source)/\(fileName)" }
 }
 
 /// Every migration of a directory compared with what a database recorded.
@@ -42,6 +47,12 @@ public struct MigrationStatus: Sendable, Encodable {
 
     /// Migrations not applied yet, in the order `up` would apply them.
     public var pending: [MigrationState] { migrations.filter { $0.state == .pending } }
+
+    /// The files of `files` that are pending, in order.
+    func pendingFiles(of files: [Migration]) -> [Migration] {
+        let pending = Set(self.pending.map { "\($0.source)/\($0.version)" })
+        return files.filter { pending.contains("\($0.source)/\($0.version)") }
+    }
     /// Applied migrations whose file changed or disappeared.
     public var drift: [MigrationState] { migrations.filter(\.isDrift) }
     /// Nothing pending and no drift.
@@ -52,14 +63,16 @@ public struct MigrationStatus: Sendable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(migrations, forKey: .migrations)
-        try container.encode(pending.map(\.fileName), forKey: .pending)
-        try container.encode(drift.map(\.fileName), forKey: .drift)
+        try container.encode(pending.map(\.displayName), forKey: .pending)
+        try container.encode(drift.map(\.displayName), forKey: .drift)
         try container.encode(isUpToDate, forKey: .upToDate)
     }
 }
 
 /// One migration that `up` applied.
 public struct AppliedMigration: Sendable, Hashable, Encodable {
+    /// The source it belongs to.
+    public let source: String
     /// The version number.
     public let version: Int
     /// The name part of the file name.
@@ -70,6 +83,9 @@ public struct AppliedMigration: Sendable, Hashable, Encodable {
     public let durationMs: Int
     /// False for a `-- tenantkit:no-transaction` file.
     public let ranInTransaction: Bool
+
+    /// `source/fileName`, or the file name alone for TenantKit's own migrations.
+    public var displayName: String { source == "tenantkit" ? fileName : "\(source)/\(fileName)" }
 }
 
 /// What `up` did (or, for a dry run, would do).

@@ -1,11 +1,12 @@
 import Foundation
 import Postgres
 
-/// Applies the numbered SQL files of a directory (`0001_roles.sql`, `0002_organizations.sql`, ...)
-/// to a database, once each, in order.
+/// Applies the numbered SQL files of one or more directories (`0001_roles.sql`,
+/// `0002_organizations.sql`, ...) to a database, once each, in order: every source's pending
+/// files in version order, the sources in the order given.
 ///
 /// ```swift
-/// let migrator = Migrator(directory: "Schema")
+/// let migrator = Migrator(sources: [.tenantKit, .app("Migrations")])
 /// let run = try await migrator.up(configuration: try .fromEnvironment())
 /// print("applied \(run.applied.count) migrations")
 /// ```
@@ -15,15 +16,17 @@ import Postgres
 /// - `up` takes a PostgreSQL advisory lock first (waiting up to ``lockTimeout``), so two runners
 ///   started together apply each migration exactly once.
 /// - Each file runs in its own transaction together with its row in `public.schema_migrations`
-///   (version, name, checksum, applied_at, duration_ms): a failing file leaves nothing behind and
+///   (source, version, name, checksum, applied_at, duration_ms): a failing file leaves nothing behind and
 ///   the next run simply tries it again. A file whose first line is `-- tenantkit:no-transaction`
 ///   holds one statement and runs outside a transaction (for `CREATE INDEX CONCURRENTLY`); it is
 ///   recorded once it succeeded.
 /// - An applied file whose checksum (SHA-256 of its bytes) changed is drift: `up` and ``verify(on:)``
 ///   stop and name it.
 public struct Migrator: Sendable {
-    /// The directory holding the migration files.
-    public let directory: String
+    /// Where the migrations come from, in the order they are applied.
+    public let sources: [MigrationSource]
+    /// The last source's directory: where ``createMigration(named:)`` writes.
+    public var directory: String { sources[sources.count - 1].directory }
     /// How long `up` waits for another runner's lock before giving up.
     public var lockTimeout: Duration
 
@@ -34,14 +37,41 @@ public struct Migrator: Sendable {
     /// The table that records applied migrations.
     public static let table = "public.schema_migrations"
 
-    public init(directory: String, lockTimeout: Duration = .seconds(30)) {
-        self.directory = directory
+    /// A migrator of `sources`, applied in that order (each source's names must differ).
+    public init(sources: [MigrationSource], lockTimeout: Duration = .seconds(30)) {
+        precondition(!sources.isEmpty && Set(sources.map(\.name)).count == sources.count,
+                     "a migrator needs at least one source, each under its own name")
+        self.sources = sources
         self.lockTimeout = lockTimeout
     }
 
-    /// The migrations of ``directory`` in version order, after checking them all.
+    /// A migrator of one directory, recorded as source `tenantkit` (as before sources existed):
+    /// TenantKit's own migrations read from `directory`.
+    public init(directory: String, lockTimeout: Duration = .seconds(30)) {
+        self.init(sources: [MigrationSource(uncheckedName: "tenantkit", directory: directory)], lockTimeout: lockTimeout)
+    }
+
+    /// Every source's migrations, in the order `up` applies them, after checking them all: every
+    /// problem of every source is reported at once.
     public func migrations() throws -> [Migration] {
-        try MigrationDirectory.load(directory)
+        var migrations: [Migration] = []
+        var failures: [MigrationError] = []
+        for source in sources {
+            do {
+                migrations += try MigrationDirectory.load(source)
+            } catch let error as MigrationError {
+                failures.append(error)
+            }
+        }
+        if failures.count == 1 { throw failures[0] }
+        if failures.count > 1 {
+            var combined = MigrationError(
+                failures.contains { $0.kind == .directoryNotFound } ? .directoryNotFound : .invalidDirectory,
+                failures.map(\.message).joined(separator: "\n"))
+            combined.problems = failures.flatMap(\.problems)
+            throw combined
+        }
+        return migrations
     }
 
     // MARK: Status and verify
@@ -126,8 +156,7 @@ public struct Migrator: Sendable {
         try await connection.executeScript(unsafeSQL: Self.createTableSQL)
         let status = try await status(of: files, applied: try await appliedRows(on: connection))
         if !status.drift.isEmpty { throw MigrationError(drift: status.drift) }
-        let pendingVersions = Set(status.pending.map(\.version))
-        let pending = files.filter { pendingVersions.contains($0.version) }
+        let pending = status.pendingFiles(of: files)
         var applied: [AppliedMigration] = []
         for migration in pending {
             onEvent(.applying(migration))
@@ -168,7 +197,7 @@ public struct Migrator: Sendable {
                 throw error
             }
             return AppliedMigration(
-                version: migration.version, name: migration.name, fileName: migration.fileName,
+                source: migration.source, version: migration.version, name: migration.name, fileName: migration.fileName,
                 durationMs: milliseconds, ranInTransaction: true)
         } else {
             do {
@@ -179,15 +208,15 @@ public struct Migrator: Sendable {
             let milliseconds = Self.milliseconds(clock.now - started)
             try await record(migration, milliseconds: milliseconds, on: connection)
             return AppliedMigration(
-                version: migration.version, name: migration.name, fileName: migration.fileName,
+                source: migration.source, version: migration.version, name: migration.name, fileName: migration.fileName,
                 durationMs: milliseconds, ranInTransaction: false)
         }
     }
 
     private func record(_ migration: Migration, milliseconds: Int, on connection: PostgresConnection) async throws {
         try await connection.execute("""
-            INSERT INTO public.schema_migrations (version, name, checksum, duration_ms)
-            VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
+            INSERT INTO public.schema_migrations (source, version, name, checksum, duration_ms)
+            VALUES (\(migration.source), \(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
             """)
         try await connection.execute(Self.recordFunctions(version: migration.version))
     }
@@ -225,7 +254,7 @@ public struct Migrator: Sendable {
         } else {
             line = SQLStatementSplitter.split(migration.sql).first?.line
         }
-        var text = migration.fileName
+        var text = migration.displayName
         if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
         text += ": \(error.severity) \(error.code): \(error.message)"
         if let detail = error.detail { text += "\nDETAIL: \(detail)" }
@@ -281,7 +310,8 @@ public struct Migrator: Sendable {
     /// (`"Add widgets"` -> `0011_add_widgets.sql`).
     @discardableResult
     public func createMigration(named name: String) throws -> String {
-        let files = try migrations()
+        let last = sources[sources.count - 1]
+        let files = try FileManager.default.fileExists(atPath: last.directory) ? MigrationDirectory.load(last) : []
         var slug = ""
         for scalar in name.lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
@@ -296,7 +326,8 @@ public struct Migrator: Sendable {
         }
         let version = (files.last?.version ?? 0) + 1
         let fileName = String(format: "%04d", version) + "_\(slug).sql"
-        let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
+        try FileManager.default.createDirectory(atPath: last.directory, withIntermediateDirectories: true)
+        let path = URL(fileURLWithPath: last.directory).appendingPathComponent(fileName).path
         let template = """
             SET LOCAL ROLE tenantkit_owner;
 
@@ -313,14 +344,28 @@ public struct Migrator: Sendable {
 
     // MARK: Pieces
 
+    /// The tracking tables. A table of before sources (keyed by version alone) gets the source
+    /// column, its rows recorded as TenantKit's, and the key (source, version).
     static let createTableSQL = """
         CREATE TABLE IF NOT EXISTS public.schema_migrations (
-            version     bigint      NOT NULL PRIMARY KEY,
+            source      text        NOT NULL DEFAULT 'tenantkit',
+            version     bigint      NOT NULL,
             name        text        NOT NULL,
             checksum    text        NOT NULL,
             applied_at  timestamptz NOT NULL DEFAULT now(),
-            duration_ms bigint      NOT NULL
+            duration_ms bigint      NOT NULL,
+            CONSTRAINT schema_migrations_pkey PRIMARY KEY (source, version)
         );
+        ALTER TABLE public.schema_migrations ADD COLUMN IF NOT EXISTS source text NOT NULL DEFAULT 'tenantkit';
+        DO $key$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                            WHERE i.indrelid = 'public.schema_migrations'::regclass AND i.indisprimary AND i.indnatts = 2) THEN
+                ALTER TABLE public.schema_migrations DROP CONSTRAINT IF EXISTS schema_migrations_pkey;
+                ALTER TABLE public.schema_migrations ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (source, version);
+            END IF;
+        END
+        $key$;
         CREATE TABLE IF NOT EXISTS public.schema_functions (
             signature      text   NOT NULL PRIMARY KEY,
             definition_md5 text   NOT NULL,
@@ -330,6 +375,7 @@ public struct Migrator: Sendable {
         """
 
     private struct AppliedRow: Decodable {
+        let source: String
         let version: Int
         let name: String
         let checksum: String
@@ -343,45 +389,56 @@ public struct Migrator: Sendable {
 
     private func appliedRows(on connection: PostgresConnection) async throws -> [AppliedRow] {
         guard try await tableExists(on: connection) else { return [] }
+        // A table of before sources has no source column: its rows are TenantKit's.
+        let hasSource = try await connection.fetchOne("""
+            SELECT count(*) > 0 FROM pg_catalog.pg_attribute
+            WHERE attrelid = 'public.schema_migrations'::regclass AND attname = 'source' AND NOT attisdropped
+            """, as: Bool.self)
         return try await connection.fetchAll(
-            "SELECT version, name, checksum, applied_at, duration_ms FROM public.schema_migrations ORDER BY version",
+            hasSource
+                ? "SELECT source, version, name, checksum, applied_at, duration_ms FROM public.schema_migrations ORDER BY source, version"
+                : "SELECT 'tenantkit' AS source, version, name, checksum, applied_at, duration_ms FROM public.schema_migrations ORDER BY version",
             as: AppliedRow.self)
     }
 
     private func status(of files: [Migration], applied: [AppliedRow]) async throws -> MigrationStatus {
-        let appliedByVersion = Dictionary(applied.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        struct Key: Hashable { let source: String; let version: Int }
+        let appliedByKey = Dictionary(applied.map { (Key(source: $0.source, version: $0.version), $0) }, uniquingKeysWith: { first, _ in first })
         var states: [MigrationState] = files.map { file in
-            guard let row = appliedByVersion[file.version] else {
+            guard let row = appliedByKey[Key(source: file.source, version: file.version)] else {
                 return MigrationState(
-                    version: file.version, name: file.name, fileName: file.fileName, state: .pending,
+                    source: file.source, version: file.version, name: file.name, fileName: file.fileName, state: .pending,
                     checksum: file.checksum, appliedChecksum: nil, appliedAt: nil, durationMs: nil)
             }
             let same = row.checksum == file.checksum && row.name == file.name
             return MigrationState(
-                version: file.version, name: file.name, fileName: file.fileName, state: same ? .applied : .changed,
+                source: file.source, version: file.version, name: file.name, fileName: file.fileName, state: same ? .applied : .changed,
                 checksum: file.checksum, appliedChecksum: row.checksum, appliedAt: row.appliedAt, durationMs: row.durationMs)
         }
-        let fileVersions = Set(files.map(\.version))
-        for row in applied where !fileVersions.contains(row.version) {
+        // Rows of sources this migrator does not read (another tool's, say) are not its to judge.
+        let fileKeys = Set(files.map { Key(source: $0.source, version: $0.version) })
+        let names = Set(sources.map(\.name))
+        for row in applied where names.contains(row.source) && !fileKeys.contains(Key(source: row.source, version: row.version)) {
             states.append(MigrationState(
-                version: row.version, name: row.name, fileName: String(format: "%04d", row.version) + "_\(row.name).sql",
+                source: row.source, version: row.version, name: row.name,
+                fileName: String(format: "%04d", row.version) + "_\(row.name).sql",
                 state: .missingFile, checksum: nil, appliedChecksum: row.checksum, appliedAt: row.appliedAt,
                 durationMs: row.durationMs))
         }
-        states.sort { $0.version < $1.version }
+        let order = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.name, $0) })
+        states.sort { (order[$0.source] ?? 0, $0.version) < (order[$1.source] ?? 0, $1.version) }
         return MigrationStatus(migrations: states)
     }
 
     private func dryRunResult(files: [Migration], status: MigrationStatus, tableExists: Bool) -> MigrationRun {
-        let pendingVersions = Set(status.pending.map(\.version))
-        let pending = files.filter { pendingVersions.contains($0.version) }
+        let pending = status.pendingFiles(of: files)
         var script = ""
         if !tableExists && !pending.isEmpty { script += Self.createTableSQL + ";\n\n" }
         for migration in pending {
             // Names are [a-z0-9_] and checksums hex (checked when loading), so quoting them is trivial.
-            let record = "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) "
-                + "VALUES (\(migration.version), '\(migration.name)', '\(migration.checksum)', <duration>);"
-            script += "-- \(migration.fileName)\n"
+            let record = "INSERT INTO public.schema_migrations (source, version, name, checksum, duration_ms) "
+                + "VALUES ('\(migration.source)', \(migration.version), '\(migration.name)', '\(migration.checksum)', <duration>);"
+            script += "-- \(migration.displayName)\n"
             if migration.runsInTransaction {
                 script += "BEGIN;\n\(migration.sql)\(migration.sql.hasSuffix("\n") ? "" : "\n");\nRESET ROLE;\n\(record)\nCOMMIT;\n\n"
             } else {

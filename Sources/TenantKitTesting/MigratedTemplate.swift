@@ -47,14 +47,8 @@ extension TestDatabaseTemplate {
         var templateSuffix: String { self == .portable ? "_portable" : "" }
     }
 
-    /// The package's `Schema/` directory, found from this source file's location.
-    public static var schemaDirectory: String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // TenantKitTesting
-            .deletingLastPathComponent()  // Sources
-            .deletingLastPathComponent()  // package root
-            .appendingPathComponent("Schema").path
-    }
+    /// TenantKit's migrations directory (``Migrations/MigrationSource/tenantKit``, the copy bundled with the library).
+    public static var schemaDirectory: String { MigrationSource.tenantKit.directory }
 
     /// SHA-256 over every `.sql` file's name and bytes, in name order.
     static func schemaFingerprint(_ directory: String) -> String {

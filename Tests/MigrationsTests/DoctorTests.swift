@@ -49,6 +49,13 @@ import TenantKitTesting
             }
             let report = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"))
             #expect(report.contextVerifier == (available ? .native : .portable))
+            guard available else { return }
+            // A cache-clearing trigger switched to fire only on the origin is named.
+            try await PostgresConnection.withConnection(db.configuration) { admin in
+                try await admin.executeScript(unsafeSQL: "ALTER TABLE memberships ENABLE TRIGGER context_cache_invalidate")
+            }
+            let broken = try await Doctor.check(configuration: db.configuration.with(user: "tenantkit_app"))
+            #expect(summary(broken.findings) == ["native-verifier-unwatched trigger context_cache_invalidate on public.memberships"])
         }
     }
 

@@ -302,15 +302,116 @@ import TenantKitTesting
                 let files = try migrator.migrations()
                 #expect(run.script == Migrator.createTableSQL + ";\n\n"
                     + "-- 0001_a.sql\nBEGIN;\nCREATE TABLE a (id int);\n;\nRESET ROLE;\n"
-                    + "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) VALUES (1, 'a', '\(files[0].checksum)', <duration>);\nCOMMIT;\n\n"
+                    + "INSERT INTO public.schema_migrations (source, version, name, checksum, duration_ms) VALUES ('tenantkit', 1, 'a', '\(files[0].checksum)', <duration>);\nCOMMIT;\n\n"
                     + "-- 0002_a_index.sql\n-- (outside a transaction)\n"
                     + "-- tenantkit:no-transaction\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n;\n"
-                    + "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) VALUES (2, 'a_index', '\(files[1].checksum)', <duration>);\n\n")
+                    + "INSERT INTO public.schema_migrations (source, version, name, checksum, duration_ms) VALUES ('tenantkit', 2, 'a_index', '\(files[1].checksum)', <duration>);\n\n")
                 try await withConnection(db.configuration) { conn async throws in
                     #expect(try await recordedVersions(conn) == nil)
                     #expect(try await relationExists(conn, "public.a") == false)
                 }
             }
+        }
+    }
+
+    // MARK: Sources
+
+    @Test func twoSourcesKeepTheirVersionsApartAndTenantKitsRunFirst() async throws {
+        try await withMigrationFiles(["0001_a.sql": "CREATE TABLE a (id int);\n", "0002_b.sql": "CREATE TABLE b (id int);\n"]) { library async throws in
+            try await withMigrationFiles(["0001_widgets.sql": "CREATE TABLE widgets (a_id int);\n"]) { app async throws in
+                try await TestDatabase.with { db async throws in
+                    let migrator = Migrator(sources: [MigrationSource(tenantKitDirectory: library), .app(app)])
+                    let first = try await migrator.up(configuration: db.configuration)
+                    #expect(first.applied.map(\.displayName) == ["0001_a.sql", "0002_b.sql", "app/0001_widgets.sql"])
+
+                    try writeFile(library, "0003_c.sql", "CREATE TABLE c (id int);\n")
+                    try writeFile(app, "0002_gadgets.sql", "CREATE TABLE gadgets (c_id int);\n")
+                    let status = try await migrator.status(configuration: db.configuration)
+                    #expect(status.migrations.map(\.displayName)
+                        == ["0001_a.sql", "0002_b.sql", "0003_c.sql", "app/0001_widgets.sql", "app/0002_gadgets.sql"])
+                    #expect(status.pending.map(\.displayName) == ["0003_c.sql", "app/0002_gadgets.sql"])
+                    let second = try await migrator.up(configuration: db.configuration)
+                    #expect(second.applied.map(\.displayName) == ["0003_c.sql", "app/0002_gadgets.sql"])
+                    #expect(second.alreadyApplied == 3)
+
+                    struct Row: Decodable, Equatable { let source: String; let version: Int; let name: String }
+                    let rows = try await withConnection(db.configuration) { conn in
+                        try await conn.fetchAll("SELECT source, version, name FROM public.schema_migrations ORDER BY source, version", as: Row.self)
+                    }
+                    #expect(rows == [Row(source: "app", version: 1, name: "widgets"), Row(source: "app", version: 2, name: "gadgets"),
+                                     Row(source: "tenantkit", version: 1, name: "a"), Row(source: "tenantkit", version: 2, name: "b"),
+                                     Row(source: "tenantkit", version: 3, name: "c")])
+                    // A migrator of TenantKit's source alone leaves the application's rows alone: no drift.
+                    let library0 = try await Migrator(directory: library).verify(configuration: db.configuration)
+                    #expect(library0.isUpToDate)
+                }
+            }
+        }
+    }
+
+    @Test func aTrackingTableOfBeforeSourcesIsUpgradedInPlace() async throws {
+        let a = "CREATE TABLE a (id int);\n"
+        try await withMigrationFiles(["0001_a.sql": a, "0002_b.sql": "CREATE TABLE b (id int);\n"]) { directory async throws in
+            try await TestDatabase.with { db async throws in
+                try await withConnection(db.configuration) { conn async throws in
+                    try await conn.executeScript(unsafeSQL: """
+                        CREATE TABLE a (id int);
+                        CREATE TABLE public.schema_migrations (
+                            version bigint NOT NULL PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now(), duration_ms bigint NOT NULL);
+                        INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) VALUES (1, 'a', '\(SHA256.hex(Array(a.utf8)))', 3)
+                        """)
+                }
+                let migrator = Migrator(directory: directory)
+                #expect(try await migrator.status(configuration: db.configuration).pending.map(\.fileName) == ["0002_b.sql"])
+                let run = try await migrator.up(configuration: db.configuration)
+                #expect(run.applied.map(\.fileName) == ["0002_b.sql"])
+                try await withConnection(db.configuration) { conn async throws in
+                    let key = try await conn.fetchOne("""
+                        SELECT string_agg(a.attname, ',' ORDER BY k.ord)
+                        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+                        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                        WHERE i.indrelid = 'public.schema_migrations'::regclass AND i.indisprimary
+                        """, as: String.self)
+                    #expect(key == "source,version")
+                    #expect(try await conn.fetchAll("SELECT source || '/' || version FROM public.schema_migrations ORDER BY version", as: String.self)
+                        == ["tenantkit/1", "tenantkit/2"])
+                }
+            }
+        }
+    }
+
+    @Test func aMissingOrGappedApplicationSourceIsNamedWithWhereItLooked() async throws {
+        try await withMigrationFiles(["0001_a.sql": "SELECT 1;\n"]) { library async throws in
+            let missing = try await expectMigrationError {
+                try Migrator(sources: [MigrationSource(tenantKitDirectory: library), .app("/nonexistent/tk-app-migrations")]).migrations()
+            }
+            #expect(missing.kind == .directoryNotFound)
+            #expect(missing.message == "migrations directory /nonexistent/tk-app-migrations (source app) does not exist: looked in /nonexistent/tk-app-migrations")
+
+            try await withMigrationFiles(["0001_a.sql": "SELECT 1;\n", "0003_c.sql": "SELECT 3;\n"]) { app async throws in
+                let gap = try await expectMigrationError { try Migrator(sources: [MigrationSource(tenantKitDirectory: library), .app(app)]).migrations() }
+                #expect(gap.kind == .invalidDirectory)
+                #expect(gap.message.hasPrefix("migrations in \(app) are not valid"))
+                #expect(gap.problems.map(\.description) == ["gap in versions: 0002 missing (versions must run 0001, 0002, ... without holes)"])
+            }
+        }
+        let reserved = try await expectMigrationError { try MigrationSource(name: "tenantkit", directory: "x") }
+        #expect(reserved.kind == .invalidName)
+        let badName = try await expectMigrationError { try MigrationSource(name: "My App", directory: "x") }
+        #expect(badName.message == "a migration source name is lowercase letters, digits and _, not \"My App\"")
+    }
+
+    @Test func newMigrationsGoToTheApplicationsDirectoryNumberedOnTheirOwn() async throws {
+        try await withMigrationFiles([:]) { root async throws in
+            let app = root + "/Migrations"
+            let migrator = Migrator(sources: [.tenantKit, .app(app)])
+            let first = try migrator.createMigration(named: "Add widgets")
+            let second = try migrator.createMigration(named: "add gadgets")
+            #expect(first == app + "/0001_add_widgets.sql")
+            #expect(second == app + "/0002_add_gadgets.sql")
+            let bundled = try FileManager.default.contentsOfDirectory(atPath: MigrationSource.tenantKit.directory).filter { $0.hasSuffix(".sql") }
+            #expect(try migrator.migrations().filter { $0.source == "tenantkit" }.map(\.fileName) == bundled.sorted())
         }
     }
 }

@@ -447,8 +447,9 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                 "tenantkit_accept_invitation", "tenantkit_audit_checkpoint", "tenantkit_audit_verify", "tenantkit_audit_verify_checkpoint",
                 "tenantkit_authenticate_api_key", "tenantkit_change_email",
                 "tenantkit_create_organization", "tenantkit_create_user", "tenantkit_issue_domain_challenge",
-                "tenantkit_join_by_email_domain", "tenantkit_use_api_key", "tenantkit_user_by_email", "tenantkit_user_organizations",
-                "tenantkit_verify_email", "tenantkit_verify_org_domain",
+                "tenantkit_join_by_email_domain", "tenantkit_session_close", "tenantkit_session_open", "tenantkit_session_resume",
+                "tenantkit_session_switch", "tenantkit_sweep_sessions", "tenantkit_use_api_key", "tenantkit_user_by_email",
+                "tenantkit_user_organizations", "tenantkit_verify_email", "tenantkit_verify_org_domain",
             ])
         }
     }

@@ -46,7 +46,8 @@ func recordedVersions(_ connection: PostgresConnection) async throws -> [Int]? {
 
 /// A role name nobody else uses: roles are cluster-wide and tests run in parallel.
 func uniqueRoleName(_ prefix: String) -> String {
-    "\(prefix)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+    // tk_throwaway_: the injection suite's snapshots leave such roles out (see DatabaseSnapshot).
+    "tk_throwaway_\(prefix)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
 }
 
 /// Creates a login role with `attributes` for the duration of `body`, then drops it.

@@ -100,6 +100,57 @@ import Testing
         }
     }
 
+    /// A verdict read under a snapshot older than a change is never kept: after a statement that
+    /// began before a removal (a long one, or a REPEATABLE READ transaction), the next statement
+    /// refuses. The attack: keep a statement or transaction open across one's own removal.
+    @Test(arguments: [Verifier.native, .portable])
+    func aVerdictFromBeforeAChangeDoesNotOutliveIt(_ verifier: Verifier) async throws {
+        try await Self.withDatabase(verifier) { db, world in
+            let app = try await db.connect(user: "tenantkit_app")
+            let admin = try await db.connect()
+            let context = TestDatabase.context
+            let acme = world.acme.uuidString.lowercased(), ada = world.ada.uuidString.lowercased()
+            let user = OrgScope.Actor.user(world.ada), key = OrgScope.Actor.apiKey(world.key, presentedHash: world.keyHash)
+            func claim(_ actor: OrgScope.Actor) -> String { context.claim(orgID: world.acme, actor: actor, backendPID: app.backendPID) }
+            func principal(_ actor: OrgScope.Actor, after sleep: Double = 0) async throws -> String? {
+                try await app.fetchOne("""
+                    SELECT tenantkit.verified_principal()::text
+                    FROM (SELECT set_config('tenantkit.claim', \(claim(actor)), true), pg_sleep(\(sleep))) s
+                    """, as: String?.self)
+            }
+            // A statement that started before the removal decides as of its snapshot ...
+            async let slow = principal(user, after: 1.0)
+            try await Task.sleep(for: .milliseconds(300))
+            try await admin.execute("DELETE FROM memberships WHERE org_id = \(world.acme) AND user_id = \(world.ada)")
+            #expect(try await slow == "(\(acme),\(ada),,admin)")
+            // ... and the next one refuses.
+            #expect(try await principal(user) == "(,\(ada),,)", "a removal during a long statement")
+            try await admin.execute("INSERT INTO memberships (org_id, user_id, role) VALUES (\(world.acme), \(world.ada), 'admin')")
+            #expect(try await principal(user) == "(\(acme),\(ada),,admin)")
+
+            // REPEATABLE READ: statements of the transaction decide as of its snapshot (the native
+            // verifier reads signing keys fresh, so a retired key stops at once there); the first
+            // statement after it refuses the revoked key, the retired signing key.
+            for (change, undo, actor, stillValidInside) in [
+                ("UPDATE api_keys SET revoked_at = now() WHERE id = '\(world.key.uuidString.lowercased())'", nil, key, true),
+                ("UPDATE tenantkit.context_keys SET retired_at = now()", "UPDATE tenantkit.context_keys SET retired_at = NULL", user,
+                 verifier == .portable),
+            ] as [(String, String?, OrgScope.Actor, Bool)] {
+                try await app.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                #expect(try await principal(actor) != nil)
+                try await admin.executeScript(unsafeSQL: change)
+                #expect((try await principal(actor) != nil) == stillValidInside, "inside the transaction that began before: \(change)")
+                try await app.execute("COMMIT")
+                #expect(try await principal(actor) == nil, "after the transaction: \(change)")
+                #expect(try await principal(actor) == nil, "and still after: \(change)")
+                if let undo { try await admin.executeScript(unsafeSQL: undo) }
+            }
+            #expect(try await principal(user) == "(\(acme),\(ada),,admin)", "the key back in service")
+            await app.close()
+            await admin.close()
+        }
+    }
+
     /// Ada administers Acme, with an API key and a revoked one; Bob is a member of Globex only.
     struct World {
         let acme: UUID, ada: UUID, bob: UUID

@@ -23,6 +23,8 @@ public enum TenantError: Error, Equatable, Sendable, CustomStringConvertible {
     case invitationRejected(InvitationRejection)
     /// The API key is unknown, revoked or malformed (deliberately indistinguishable).
     case invalidAPIKey
+    /// The session token is unknown, or its session was closed or expired (indistinguishable).
+    case invalidSession
     /// No such row in the active organization.
     case notFound(String)
     /// A value was refused before anything was sent.
@@ -50,6 +52,7 @@ public enum TenantError: Error, Equatable, Sendable, CustomStringConvertible {
             "insufficient ECU balance: \(balance) available, \(requested) requested"
         case .invitationRejected(let reason): "invitation rejected: \(reason.rawValue)"
         case .invalidAPIKey: "invalid API key"
+        case .invalidSession: "invalid session: sign in again"
         case .notFound(let what): "\(what) not found in the active organization"
         case .invalidInput(let problem): "invalid input: \(problem)"
         case .alreadyExists(let what): "\(what) already exists in this organization"

@@ -31,7 +31,7 @@ public struct AuditFilter: Sendable {
 }
 
 /// The result of checking an organization's hash chain.
-public enum AuditChainStatus: Sendable, Equatable {
+public enum AuditChainStatus: Codable, Sendable, Equatable {
     /// Every entry verifies, and so does the checkpoint verified against (if any).
     case intact(entries: Int64)
     /// The first entry whose sequence number, link or hash does not check out (after the
@@ -76,9 +76,10 @@ public struct AuditCheckpoint: Codable, Sendable, Equatable {
 public struct AuditRepository: Sendable {
     let scope: OrgScope
 
-    /// Entries, newest first, `limit` at a time; pass the last seen `seq` to continue.
-    public func list(_ filter: AuditFilter = AuditFilter(), before seq: Int64? = nil, limit: Int = 50) async throws -> [AuditEntry] {
-        guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 entries") }
+    /// Entries, newest first, `limit` at a time.
+    public func page(_ filter: AuditFilter = AuditFilter(), after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<AuditEntry> {
+        let limit = try checkedPageLimit(limit, "entries")
+        let seq = try cursor.map { try CursorKey.int64($0.keys(of: "audit", count: 1)[0], "audit") }
         let a = AuditLogTable.table
         var select = Select.from(a).columns(a.seq, a.occurredAt, a.actorUserID, a.actorAPIKeyID, a.action, a.target,
                                             a.details(as: [String: String].self))
@@ -87,7 +88,9 @@ public struct AuditRepository: Sendable {
         if let action = filter.action { select = select.where(a.action == action) }
         if let from = filter.from { select = select.where(a.occurredAt >= from) }
         if let until = filter.until { select = select.where(a.occurredAt < until) }
-        return try await scope.fetchAll(select.keysetPage(by: a.seq, after: seq, descending: true, limit: limit), as: AuditEntry.self)
+        let entries = try await scope.fetchAll(select.keysetPage(by: a.seq, after: seq, descending: true, limit: limit), as: AuditEntry.self)
+        let next = entries.count == limit ? entries.last.map { PageCursor(listing: "audit", keys: [CursorKey.text($0.seq)]) } : nil
+        return Page(items: entries, next: next)
     }
 
     /// Recomputes the organization's hash chain in the database and reports the first broken link.

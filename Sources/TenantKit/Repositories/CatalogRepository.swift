@@ -13,20 +13,35 @@ public struct CatalogItem: Codable, Sendable, Equatable {
     public let createdAt: Date
     public let updatedAt: Date
 
+    /// True for an item of the public catalog (encoded too, as `isPublic`).
     public var isPublic: Bool { orgID == nil }
-}
 
-/// One page of a catalog listing; pass `next` back to get the following page.
-public struct CatalogPage: Sendable, Equatable {
-    public let items: [CatalogItem]
-    /// The cursor after the last item, or nil on the last page.
-    public let next: CatalogCursor?
-}
+    enum CodingKeys: String, CodingKey { case id, orgID, kind, slug, name, metadata, createdAt, updatedAt, isPublic }
 
-/// Where a catalog page ends: (name, id) of its last item.
-public struct CatalogCursor: Sendable, Hashable {
-    public let name: String
-    public let id: UUID
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(UUID.self, forKey: .id)
+        orgID = try c.decodeIfPresent(UUID.self, forKey: .orgID)
+        kind = try c.decode(String.self, forKey: .kind)
+        slug = try c.decode(String.self, forKey: .slug)
+        name = try c.decode(String.self, forKey: .name)
+        metadata = try c.decode([String: String].self, forKey: .metadata)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        updatedAt = try c.decode(Date.self, forKey: .updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(orgID, forKey: .orgID)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(slug, forKey: .slug)
+        try c.encode(name, forKey: .name)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(isPublic, forKey: .isPublic)
+    }
 }
 
 /// The catalog the active organization sees: the public catalog plus its private items. Members
@@ -36,15 +51,21 @@ public struct CatalogRepository: Sendable {
     let scope: OrgScope
 
     /// Items by name then id, `limit` at a time, optionally of one `kind` and whose name contains `search`.
-    public func page(kind: String? = nil, search: String? = nil, after cursor: CatalogCursor? = nil, limit: Int = 50) async throws -> CatalogPage {
-        guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 items") }
-        let items = try await scope.fetchAll(Self.pageQuery(kind: kind, search: search, after: cursor, limit: limit), as: CatalogItem.self)
-        let next = items.count == limit ? items.last.map { CatalogCursor(name: $0.name, id: $0.id) } : nil
-        return CatalogPage(items: items, next: next)
+    public func page(kind: String? = nil, search: String? = nil, after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<CatalogItem> {
+        let limit = try checkedPageLimit(limit, "items")
+        let after = try cursor.map { cursor -> (name: String, id: UUID) in
+            let keys = try cursor.keys(of: Self.listing, count: 2)
+            return (keys[0], try CursorKey.uuid(keys[1], Self.listing))
+        }
+        let items = try await scope.fetchAll(Self.pageQuery(kind: kind, search: search, after: after, limit: limit), as: CatalogItem.self)
+        let next = items.count == limit ? items.last.map { PageCursor(listing: Self.listing, keys: [$0.name, CursorKey.text($0.id)]) } : nil
+        return Page(items: items, next: next)
     }
 
+    static let listing = "catalog"
+
     /// The statement of ``page(kind:search:after:limit:)``.
-    static func pageQuery(kind: String?, search: String?, after cursor: CatalogCursor?, limit: Int) -> Select {
+    static func pageQuery(kind: String?, search: String?, after cursor: (name: String, id: UUID)?, limit: Int) -> Select {
         let c = CatalogItemsTable.table
         var select = Select.from(c).columns(Self.columns(c))
         if let kind { select = select.where(c.kind == kind) }

@@ -47,13 +47,20 @@ public struct CreditRepository: Sendable {
         return try await post(-amount, reason: reason, idempotencyKey: idempotencyKey, required: .member, action: "credits.debited")
     }
 
-    /// Ledger entries, newest first, `limit` at a time; pass the last entry to continue.
-    public func history(after last: LedgerEntry? = nil, limit: Int = 50) async throws -> [LedgerEntry] {
-        guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 entries") }
+    /// Ledger entries, newest first, `limit` at a time.
+    public func history(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<LedgerEntry> {
+        let limit = try checkedPageLimit(limit, "entries")
+        let after = try cursor.map { cursor -> (Date, UUID) in
+            let keys = try cursor.keys(of: "ledger", count: 2)
+            return (try CursorKey.date(keys[0], "ledger"), try CursorKey.uuid(keys[1], "ledger"))
+        }
         let l = CreditLedgerTable.table
         let select = Select.from(l).columns(Self.columns(l))
-            .keysetPage(by: l.createdAt, l.id, after: last.map { ($0.createdAt, $0.id) }, descending: true, limit: limit)
-        return try await scope.fetchAll(select, as: LedgerEntry.self)
+            .keysetPage(by: l.createdAt, l.id, after: after, descending: true, limit: limit)
+        let entries = try await scope.fetchAll(select, as: LedgerEntry.self)
+        let next = entries.count == limit
+            ? entries.last.map { PageCursor(listing: "ledger", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+        return Page(items: entries, next: next)
     }
 
     /// The entry posted under `idempotencyKey`, if any.

@@ -15,7 +15,7 @@ public struct Invitation: Codable, Sendable, Equatable {
 }
 
 /// An invitation just made, with its token: shown once, stored only as a hash.
-public struct IssuedInvitation: Sendable {
+public struct IssuedInvitation: Codable, Sendable {
     public let invitation: Invitation
     /// Goes into the email link; ``TenantStore/acceptInvitation(token:userID:)`` redeems it.
     public let token: String
@@ -59,6 +59,27 @@ public struct InvitationRepository: Sendable {
                     .orderBy(i.createdAt.desc),
                 as: Invitation.self)
         }
+    }
+
+    /// Pending invitations, newest first, `limit` at a time (admins only).
+    public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<Invitation> {
+        let limit = try checkedPageLimit(limit, "invitations")
+        let after = try cursor.map { cursor -> (Date, UUID) in
+            let keys = try cursor.keys(of: "invitations", count: 2)
+            return (try CursorKey.date(keys[0], "invitations"), try CursorKey.uuid(keys[1], "invitations"))
+        }
+        let invitations = try await scope.transaction { tx in
+            try await tx.require(.admin, to: "listing invitations")
+            let i = InvitationsTable.table
+            return try await tx.fetchAll(
+                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                    .where(i.acceptedAt.isNull && i.revokedAt.isNull)
+                    .keysetPage(by: i.createdAt, i.id, after: after, descending: true, limit: limit),
+                as: Invitation.self)
+        }
+        let next = invitations.count == limit
+            ? invitations.last.map { PageCursor(listing: "invitations", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+        return Page(items: invitations, next: next)
     }
 
     /// Revokes a pending invitation (admins only).

@@ -84,11 +84,18 @@ public struct RunRepository: Sendable {
         return run
     }
 
-    /// Runs, newest first.
-    public func recent(limit: Int = 50) async throws -> [Run] {
-        guard (1...500).contains(limit) else { throw TenantError.invalidInput("a page holds 1 to 500 runs") }
+    /// Runs, newest first, `limit` at a time.
+    public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<Run> {
+        let limit = try checkedPageLimit(limit, "runs")
+        let after = try cursor.map { cursor -> (Date, UUID) in
+            let keys = try cursor.keys(of: "runs", count: 2)
+            return (try CursorKey.date(keys[0], "runs"), try CursorKey.uuid(keys[1], "runs"))
+        }
         let r = RunsTable.table
-        return try await scope.fetchAll(Select.from(r).columns(Self.columns(r)).orderBy(r.createdAt.desc, r.id.asc).limit(limit), as: Run.self)
+        let runs = try await scope.fetchAll(
+            Select.from(r).columns(Self.columns(r)).keysetPage(by: r.createdAt, r.id, after: after, descending: true, limit: limit), as: Run.self)
+        let next = runs.count == limit ? runs.last.map { PageCursor(listing: "runs", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+        return Page(items: runs, next: next)
     }
 
     static func columns(_ r: RunsTable) -> [any Selectable] {

@@ -23,16 +23,24 @@ public actor OrgSession {
     /// True for a session made from an API key: it stays in the key's organization.
     public nonisolated let isPinned: Bool
     public private(set) var activeOrgID: UUID?
+    /// The database row of a persistent session (``TenantStore/openSession(for:activeOrgID:lifetime:)``), nil otherwise.
+    nonisolated let persisted: PersistedSession?
+    /// Set once a persistent session was closed or expired: every call then fails with ``TenantError/invalidSession``.
+    private var isClosed = false
 
     private var inFlight: [Int: @Sendable () -> Void] = [:]
     private var nextID = 0
 
-    init(store: TenantStore, actor: OrgScope.Actor, activeOrgID: UUID?, pinned: Bool) {
+    init(store: TenantStore, actor: OrgScope.Actor, activeOrgID: UUID?, pinned: Bool, persisted: PersistedSession? = nil) {
         self.store = store
         self.actor = actor
         self.activeOrgID = activeOrgID
         self.isPinned = pinned
+        self.persisted = persisted
     }
+
+    /// The persistent session's id, nil for a session of this process only.
+    public nonisolated var sessionID: UUID? { persisted?.id }
 
     /// The organizations for the switcher (a key's session lists only the key's organization).
     public func organizations() async throws -> [Membership] {
@@ -55,8 +63,43 @@ public actor OrgSession {
             .fetchOptional(Select.from(m).columns(m.role).where(m.userID == userID), as: Role.self)
         guard membership != nil else { throw TenantError.notAMember(orgID: orgID) }
         guard activeOrgID != orgID else { return }
+        if let persisted {
+            // The row first, verified as the user in the new org; it tells every other instance.
+            do {
+                _ = try await store.scope(orgID, as: actor).query("SELECT tenantkit_session_switch(\(persisted.id))")
+            } catch let error as PostgresError where error.code == SQLState("TK008") {
+                close()
+                throw TenantError.invalidSession
+            }
+        }
+        apply(orgID)
+    }
+
+    /// Makes `orgID` active here: in-flight reads are re-issued against it, writes fail.
+    private func apply(_ orgID: UUID?) {
+        guard activeOrgID != orgID else { return }
         activeOrgID = orgID
         for cancel in inFlight.values { cancel() }
+    }
+
+    /// Ends the session here: in-flight work is cancelled and every later call fails.
+    func close() {
+        isClosed = true
+        apply(nil)
+    }
+
+    /// Re-reads a persistent session's row after another instance changed it.
+    func refresh() async {
+        guard let persisted, !isClosed else { return }
+        do {
+            if let row = try await store.resumedSession(tokenHash: persisted.tokenHash) {
+                apply(row.activeOrgID)
+            } else {
+                close()
+            }
+        } catch {
+            // Unreachable database: keep the session as it is; the next notification or request re-checks.
+        }
     }
 
     /// Creates an organization with the session's user as its admin, and makes it active.
@@ -119,6 +162,7 @@ public actor OrgSession {
     }
 
     private func requireActive() throws -> UUID {
+        if isClosed { throw TenantError.invalidSession }
         guard let activeOrgID else { throw TenantError.noActiveOrganization }
         return activeOrgID
     }

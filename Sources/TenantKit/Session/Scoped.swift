@@ -13,3 +13,5 @@ public struct Scoped<Value: Sendable>: Sendable {
 }
 
 extension Scoped: Equatable where Value: Equatable {}
+
+extension Scoped: Codable where Value: Codable {}

@@ -34,6 +34,8 @@ public struct TenantStore: Sendable {
     public let pool: PostgresPool
     /// Signs every scope's context; the database verifies it.
     public let context: SignedTenantContext
+    /// This process's live persistent sessions, which notifications from other instances reach.
+    let liveSessions = LiveSessions()
 
     public init(pool: PostgresPool, key: TenantContextKey) {
         self.pool = pool

@@ -330,12 +330,15 @@ public struct DatabaseSnapshot: Sendable, Equatable {
             FROM pg_catalog.pg_db_role_setting s LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
             WHERE s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
             """)
+        // Roles are cluster-wide: tests running beside the suite create and drop their throwaway
+        // roles (named tk_throwaway_*) meanwhile. No attack in the threat model can create a role.
         add("memberships of the tenantkit roles", .unchanged, """
             SELECT r.rolname || ' has member ' || m.rolname || ' admin ' || a.admin_option
             FROM pg_catalog.pg_auth_members a
             JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
             JOIN pg_catalog.pg_roles m ON m.oid = a.member
-            WHERE r.rolname LIKE 'tenantkit%' OR m.rolname LIKE 'tenantkit%'
+            WHERE (r.rolname LIKE 'tenantkit%' OR m.rolname LIKE 'tenantkit%')
+              AND m.rolname NOT LIKE 'tk\\_throwaway\\_%'
             """)
         return queries
     }

@@ -24,8 +24,6 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("app-url"), help: "URL for the application role (default: the database URL as user tenantkit_app).")
     var appURL: String?
 
-    @Option(name: .customLong("schema-dir"), help: "Directory of the migrations.")
-    var schemaDirectory = TestDatabaseTemplate.schemaDirectory
 
     func run() async throws {
         var embedded: EmbeddedPostgres?
@@ -44,7 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func walkThrough(owner: PostgresConfiguration, app: PostgresConfiguration) async throws {
-        let migrated = try await Migrator(directory: schemaDirectory).up(configuration: owner)
+        let migrated = try await Migrator(sources: [.tenantKit]).up(configuration: owner)
         step("Schema: applied \(migrated.applied.count) migration(s), \(migrated.alreadyApplied) already there")
 
         let run = String(UUID().uuidString.prefix(6)).lowercased()
@@ -146,7 +144,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         step("The API key \(key.key.prefix)… started a run; switching orgs with it: \(switchRefused)")
 
-        let audit = try await session.read { try await $0.audit.list(limit: 20) }.value
+        let audit = try await session.read { try await $0.audit.page(limit: 20).items }.value
         step("Acme's audit log, newest first:")
         for entry in audit {
             let actor = entry.actorAPIKeyID != nil ? "api key" : entry.actorUserID == nil ? "the platform" : entry.actorUserID == ada.id ? "ada" : "bob"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Migrations
+import TenantKit
 import Postgres
 
 /// `tenantkit doctor`: the start-up self-check, from the command line.
@@ -21,8 +22,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .customLong("app-user"), help: "Role to connect as, replacing the URL's user (the password then comes from PGPASSWORD or ~/.pgpass).")
     var appUser = "tenantkit_app"
 
-    @Option(name: .customLong("schema-dir"), help: "Migrations directory to compare with the database (default: ./Schema when present).")
-    var schemaDirectory: String?
+    @OptionGroup var sources: SourceOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -33,12 +33,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         var configuration = try PostgresConfiguration(url: url)
         if configuration.user != appUser { configuration = configuration.with(user: appUser) }
-        var migrator: Migrator?
-        if let schemaDirectory {
-            migrator = Migrator(directory: schemaDirectory)
-        } else if FileManager.default.fileExists(atPath: "Schema") {
-            migrator = Migrator(directory: "Schema")
-        }
+        let migrator = Migrator(sources: sources.sources)
         let report: DoctorReport
         do {
             report = try await Doctor.check(configuration: configuration, migrator: migrator)

@@ -2,14 +2,17 @@ import ArgumentParser
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
 
 /// `tenantkit migrate`: applies, lists, verifies and creates the numbered SQL migrations.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply the numbered SQL migrations in Schema/ (up is the default).",
+        abstract: "Apply TenantKit's migrations, then the application's in ./Migrations (up is the default).",
         discussion: """
-            Migrations are files named NNNN_name.sql. Each runs in its own transaction together with its row in public.schema_migrations (version, name, checksum, applied_at, duration_ms). A file whose first line is `-- tenantkit:no-transaction` holds one statement and runs outside a transaction. An advisory lock keeps concurrent runners from applying anything twice.
+            Two sources of migrations, applied in this order: TenantKit's own (bundled with the tool; --schema-dir reads them from a directory instead) and the application's (--migrations, default ./Migrations when it exists). Each source numbers its files from 0001 on its own and is recorded under its own name (tenantkit, app), so the two never compete for a version. `migrate new` writes into the application's directory.
+
+            Migrations are files named NNNN_name.sql. Each runs in its own transaction together with its row in public.schema_migrations (source, version, name, checksum, applied_at, duration_ms). A file whose first line is `-- tenantkit:no-transaction` holds one statement and runs outside a transaction. An advisory lock keeps concurrent runners from applying anything twice.
 
             Exit codes:
               0  success; status and verify: up to date
@@ -33,14 +36,13 @@ struct MigrateCommand: AsyncParsableCommand {
         @Option(name: .customLong("database-url"), help: "PostgreSQL URL to migrate (default: DATABASE_URL).")
         var databaseURL: String?
 
-        @Option(name: .customLong("schema-dir"), help: "Directory of NNNN_name.sql files.")
-        var schemaDirectory = "Schema"
+        @OptionGroup var sources: SourceOptions
 
         @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for another runner's migration lock.")
         var lockTimeout: Double = 30
 
         var migrator: Migrator {
-            Migrator(directory: schemaDirectory, lockTimeout: .milliseconds(Int64(max(0, lockTimeout) * 1000)))
+            Migrator(sources: sources.sources, lockTimeout: .milliseconds(Int64(max(0, lockTimeout) * 1000)))
         }
 
         func postgresConfiguration() throws -> PostgresConfiguration {
@@ -69,7 +71,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 let run = try await options.migrator.up(configuration: configuration, dryRun: dryRun) { event in
                     guard !json else { return }
                     if case .applied(let done) = event {
-                        print("applied \(done.fileName) (\(done.durationMs) ms\(done.ranInTransaction ? "" : ", no transaction"))")
+                        print("applied \(done.displayName) (\(done.durationMs) ms\(done.ranInTransaction ? "" : ", no transaction"))")
                     }
                 }
                 if json {
@@ -102,7 +104,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 } else {
                     let formatter = ISO8601DateFormatter()
                     for state in status.migrations {
-                        var line = "\(state.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(state.fileName)"
+                        var line = "\(state.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(state.displayName)"
                         if let at = state.appliedAt { line += "  \(formatter.string(from: at))" }
                         if let ms = state.durationMs { line += "  \(ms) ms" }
                         print(line)
@@ -128,7 +130,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 if status.pending.isEmpty {
                     print("ok: \(status.migrations.count) migrations applied, all match their files")
                 } else {
-                    print("applied migrations match their files; pending: \(status.pending.map(\.fileName).joined(separator: ", "))")
+                    print("applied migrations match their files; pending: \(status.pending.map(\.displayName).joined(separator: ", "))")
                     throw Exit.pending
                 }
             }
@@ -141,14 +143,32 @@ struct MigrateCommand: AsyncParsableCommand {
         @Argument(help: "What the migration does, such as add_widgets.")
         var name: String
 
-        @Option(name: .customLong("schema-dir"), help: "Directory of NNNN_name.sql files.")
-        var schemaDirectory = "Schema"
+        @Option(name: .customLong("migrations"), help: "The application's migrations directory (created when missing).")
+        var migrationsDirectory = SourceOptions.defaultAppDirectory
 
         func run() async throws {
             try await reportingMigrationErrors {
-                print(try Migrator(directory: schemaDirectory).createMigration(named: name))
+                print(try Migrator(sources: [.app(migrationsDirectory)]).createMigration(named: name))
             }
         }
+    }
+}
+
+/// Where the migrations come from: TenantKit's, then the application's.
+struct SourceOptions: ParsableArguments {
+    static let defaultAppDirectory = "Migrations"
+
+    @Option(name: .customLong("migrations"), help: "The application's migrations directory (default: ./Migrations when it exists).")
+    var migrationsDirectory: String?
+
+    @Option(name: .customLong("schema-dir"), help: "Read TenantKit's own migrations from this directory instead of the copy bundled with the tool.")
+    var schemaDirectory: String?
+
+    var sources: [MigrationSource] {
+        let tenantKit = schemaDirectory.map(MigrationSource.init(tenantKitDirectory:)) ?? .tenantKit
+        if let migrationsDirectory { return [tenantKit, .app(migrationsDirectory)] }
+        if FileManager.default.fileExists(atPath: Self.defaultAppDirectory) { return [tenantKit, .app(Self.defaultAppDirectory)] }
+        return [tenantKit]
     }
 }
 
@@ -157,7 +177,12 @@ private func reportingMigrationErrors(_ body: () async throws -> Void) async thr
     do {
         try await body()
     } catch let error as MigrationError {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        var text = "error: \(error)\n"
+        if error.kind == .directoryNotFound {
+            text += "hint: pass --migrations DIR for the application's migrations (`tenantkit migrate new NAME --migrations DIR` creates it), "
+                + "or --schema-dir DIR for TenantKit's own\n"
+        }
+        FileHandle.standardError.write(Data(text.utf8))
         switch error.kind {
         case .drift: throw MigrateCommand.Exit.drift
         case .invalidDirectory, .directoryNotFound, .invalidName: throw MigrateCommand.Exit.invalidDirectory

@@ -167,13 +167,13 @@ enum RepositoryProbes {
                 try await owners("api_keys", "id", try await repositories(org, pool).apiKeys.list().map(\.id), org: org, admin: admin)
             },
             LeakProbe("credits.history") { org, pool in
-                try await owners("ecu_ledger", "id", try await repositories(org, pool).credits.history().map(\.id), org: org, admin: admin)
+                try await owners("ecu_ledger", "id", try await repositories(org, pool).credits.history().items.map(\.id), org: org, admin: admin)
             },
             LeakProbe("runs.recent") { org, pool in
-                try await owners("runs", "id", try await repositories(org, pool).runs.recent().map(\.id), org: org, admin: admin)
+                try await owners("runs", "id", try await repositories(org, pool).runs.page().items.map(\.id), org: org, admin: admin)
             },
             LeakProbe("audit.list") { org, pool in
-                try await owners("audit_log", "occurred_at", try await repositories(org, pool).audit.list().map(\.occurredAt), org: org, admin: admin)
+                try await owners("audit_log", "occurred_at", try await repositories(org, pool).audit.page().items.map(\.occurredAt), org: org, admin: admin)
             },
         ]
     }

@@ -143,7 +143,7 @@ import Testing
                 $attack$;
                 ALTER TABLE audit_log ENABLE TRIGGER USER;
                 """)
-            #expect(try await w.a.audit.list(AuditFilter(action: "step")).first { $0.seq == 3 }?.target == "forged")
+            #expect(try await w.a.audit.page(AuditFilter(action: "step")).items.first { $0.seq == 3 }?.target == "forged")
 
             switch rechain {
             case "unkeyed":

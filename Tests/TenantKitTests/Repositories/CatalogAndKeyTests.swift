@@ -44,7 +44,7 @@ import Testing
             _ = try await a.write { try await $0.catalog.create(kind: "model", slug: "pct", name: "100% fun") }
             #expect(try await a.read { try await $0.catalog.page(search: "%") }.value.items.map(\.slug) == ["pct"])
             var seen: [String] = []
-            var cursor: CatalogCursor?
+            var cursor: PageCursor?
             repeat {
                 let page = try await a.read { [cursor] in try await $0.catalog.page(search: "model", after: cursor, limit: 3) }.value
                 seen += page.items.map(\.slug)
@@ -77,7 +77,7 @@ import Testing
             #expect(await bot.activeOrgID == acme)
             #expect(await tenantError { try await bot.switch(to: other) } == .pinnedToAPIKeyOrganization)
             _ = try await bot.write { try await $0.catalog.create(kind: "model", slug: "bot-made", name: "Bot made") }
-            let entry = try await admin.read { try await $0.audit.list(AuditFilter(action: "catalog.item_created")) }.value[0]
+            let entry = try await admin.read { try await $0.audit.page(AuditFilter(action: "catalog.item_created")).items }.value[0]
             #expect(entry.actorAPIKeyID == issued.key.id && entry.actorUserID == nil)
             #expect(try await admin.read { try await $0.apiKeys.list() }.value[0].lastUsedAt != nil)
         }

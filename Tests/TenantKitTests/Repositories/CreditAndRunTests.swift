@@ -27,7 +27,7 @@ import Testing
                 #expect(await tenantError { try await s.write { try await $0.credits.debit(bad, reason: "x", idempotencyKey: "bad") } }
                     == .invalidInput("an amount must be between 1 and 1000000000000 ECU"))
             }
-            let history = try await s.read { try await $0.credits.history() }.value
+            let history = try await s.read { try await $0.credits.history().items }.value
             #expect(history.map(\.amount) == [-30, 100])
         }
     }
@@ -92,7 +92,7 @@ import Testing
             #expect(done.status == .succeeded && done.finishedAt != nil)
             #expect(await tenantError { try await s.write { try await $0.runs.finish(run.id, error: "late") } }
                 == .notFound("running run \(run.id)"))
-            #expect(try await s.read { try await $0.audit.list() }.value.prefix(2).map(\.action) == ["run.succeeded", "run.started"])
+            #expect(try await s.read { try await $0.audit.page().items }.value.prefix(2).map(\.action) == ["run.succeeded", "run.started"])
         }
     }
 
@@ -113,11 +113,13 @@ import Testing
         try await withWorld { w in
             let (ada, s, acme) = try await w.founder("a@a.test", org: "Acme")
             for i in 0..<5 { _ = try await s.write { try await $0.catalog.create(kind: "model", slug: "m\(i)", name: "M\(i)") } }
-            let created = try await s.read { try await $0.audit.list(AuditFilter(actorUserID: ada.id, action: "catalog.item_created"), limit: 3) }.value
-            #expect(created.map(\.seq) == [6, 5, 4])
-            let rest = try await s.read { try await $0.audit.list(AuditFilter(action: "catalog.item_created"), before: 4) }.value
-            #expect(rest.map(\.seq) == [3, 2])
-            #expect(try await s.read { try await $0.audit.list(AuditFilter(from: Date().addingTimeInterval(3600))) }.value.isEmpty)
+            let created = try await s.read { try await $0.audit.page(AuditFilter(actorUserID: ada.id, action: "catalog.item_created"), limit: 3) }.value
+            #expect(created.items.map(\.seq) == [6, 5, 4])
+            let next = try #require(created.next)
+            let rest = try await s.read { try await $0.audit.page(AuditFilter(action: "catalog.item_created"), after: next) }.value
+            #expect(rest.items.map(\.seq) == [3, 2])
+            #expect(rest.next == nil)
+            #expect(try await s.read { try await $0.audit.page(AuditFilter(from: Date().addingTimeInterval(3600))) }.value.items.isEmpty)
             #expect(try await s.read { try await $0.audit.verifyChain() }.value == .intact(entries: 6))
 
             // Tampering needs a superuser who disables the append-only triggers; the chain shows where.

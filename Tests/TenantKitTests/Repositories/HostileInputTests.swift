@@ -59,7 +59,7 @@ import Testing
                 == .invalidInput("a reason must have 1 to 200 characters"))
             #expect(try await w.count("catalog_items", org: acme) == 0)
             #expect(try await w.count("ecu_ledger", org: acme) == 0)
-            #expect(try await a.read { try await $0.audit.list() }.value.map(\.action) == ["organization.created"])
+            #expect(try await a.read { try await $0.audit.page().items }.value.map(\.action) == ["organization.created"])
         }
     }
 }

@@ -19,7 +19,7 @@ import Testing
             #expect(await tenantError { try await w.store.acceptInvitation(token: issued.token, userID: bob.id) }
                 == .invitationRejected(.alreadyUsed))
             #expect(try await admin.read { try await $0.invitations.pending() }.value.isEmpty)
-            let joinedEntry = try await admin.read { try await $0.audit.list(AuditFilter(action: "member.joined")) }.value
+            let joinedEntry = try await admin.read { try await $0.audit.page(AuditFilter(action: "member.joined")).items }.value
             #expect(joinedEntry.map(\.actorUserID) == [bob.id])
             #expect(joinedEntry.first?.details == ["via": "invitation", "role": "member"])
         }
@@ -117,7 +117,7 @@ import Testing
             #expect(try await w.store.signIn(userID: unverified.id) == [acme])
             #expect(try await w.store.signIn(userID: unverified.id).isEmpty)  // already in
             #expect(try await w.store.organizations(of: unverified.id).map(\.role) == [.viewer])
-            let joinedEntry = try await admin.read { try await $0.audit.list(AuditFilter(action: "member.joined")) }.value
+            let joinedEntry = try await admin.read { try await $0.audit.page(AuditFilter(action: "member.joined")).items }.value
             #expect(joinedEntry.first?.details == ["via": "email domain", "role": "viewer"])
 
             let outsider = try await w.store.createUser(email: "x@other.test", emailVerified: true)

@@ -30,7 +30,7 @@ import Testing
             let catalog = try await s.read { try await $0.catalog.page() }
             #expect(catalog.orgID == acme && catalog.value.items.isEmpty)
             #expect(try await s.read { try await $0.credits.balance() }.value == 0)
-            #expect(try await s.read { try await $0.audit.list() }.value.map(\.action) == ["organization.created"])
+            #expect(try await s.read { try await $0.audit.page().items }.value.map(\.action) == ["organization.created"])
             #expect(try await s.read { try await $0.members.list() }.value.map(\.userID) == [ada.id])
         }
     }

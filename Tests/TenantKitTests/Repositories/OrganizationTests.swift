@@ -13,7 +13,7 @@ import Testing
             #expect(members.value.map(\.userID) == [ada.id])
             #expect(members.value.map(\.role) == [.admin])
             #expect(try await session.read { try await $0.credits.balance() }.value == 0)
-            let audit = try await session.read { try await $0.audit.list() }.value
+            let audit = try await session.read { try await $0.audit.page().items }.value
             #expect(audit.map(\.action) == ["organization.created"])
             #expect(audit.first?.actorUserID == ada.id)
             #expect(try await session.read { try await $0.audit.verifyChain() }.value == .intact(entries: 1))
@@ -28,7 +28,7 @@ import Testing
             try await session.write { try await $0.organization.updateSettings(Settings(theme: "dark")) }
             #expect(try await session.read { try await $0.organization.get() }.value.name == "Acme Labs")
             #expect(try await session.read { try await $0.organization.settings(as: Settings.self) }.value == Settings(theme: "dark"))
-            let actions = try await session.read { try await $0.audit.list() }.value.map(\.action)
+            let actions = try await session.read { try await $0.audit.page().items }.value.map(\.action)
             #expect(actions == ["organization.settings_changed", "organization.renamed", "organization.created"])
 
             let viewer = try await w.store.createUser(email: "vic@acme.test")

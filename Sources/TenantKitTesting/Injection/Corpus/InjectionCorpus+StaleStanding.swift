@@ -26,7 +26,7 @@ extension InjectionCorpus {
                     seen += try await org.catalog.page().items.map { "\($0.slug) \($0.name) \($0.metadata)" }
                     seen += try await org.members.list().map { "\($0.email) \($0.role)" }
                     seen.append("\(try await org.credits.balance())")
-                    seen += try await org.audit.list().map { "\($0.action) \($0.target ?? "") \($0.details)" }
+                    seen += try await org.audit.page().items.map { "\($0.action) \($0.target ?? "") \($0.details)" }
                     return seen
                 },
             ]),

@@ -1,0 +1,124 @@
+import CLibPQ
+import Foundation
+import Logging
+import Synchronization
+
+/// A dedicated connection that `LISTEN`s on channels and delivers what arrives, for as long as it
+/// runs: reconnecting (with a growing pause) when the server goes away.
+///
+/// ```swift
+/// let listener = PostgresListener(configuration: config, channels: ["tenantkit_sessions"])
+/// for await event in listener.events {
+///     if case .notification(let channel, let payload) = event { ... }
+/// }
+/// ```
+///
+/// It waits on its own thread, never on Swift's cooperative pool. Notifications sent while it was
+/// reconnecting are lost: PostgreSQL keeps none for a listener that is not connected, so after
+/// ``Event/connected`` a subscriber should re-check whatever it follows.
+public final class PostgresListener: Sendable {
+    /// What the listener reports.
+    public enum Event: Sendable, Equatable {
+        /// Listening (again): anything sent while it was not may have been missed.
+        case connected
+        /// A `NOTIFY` on one of the channels.
+        case notification(channel: String, payload: String)
+    }
+
+    /// Everything the listener reports, until ``stop()``.
+    public let events: AsyncStream<Event>
+    private let stopped = StopFlag()
+
+    /// Starts listening on `channels` (plain identifiers) in the background.
+    public init(configuration: PostgresConfiguration, channels: [String], logger: Logger = Logger(label: "tenantkit.listener")) {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        self.events = events
+        let stopped = self.stopped
+        let thread = Thread { Self.run(configuration, channels, logger, stopped, continuation) }
+        thread.name = "tenantkit.listener"
+        thread.start()
+        continuation.onTermination = { [weak self] _ in self?.stop() }
+    }
+
+    deinit { stop() }
+
+    /// Stops listening and ends ``events`` (within a quarter of a second).
+    public func stop() { stopped.raise() }
+
+    private static func run(
+        _ configuration: PostgresConfiguration, _ channels: [String], _ logger: Logger,
+        _ stopped: StopFlag, _ continuation: AsyncStream<Event>.Continuation
+    ) {
+        var pause = 0.25
+        while !stopped.isRaised {
+            if let pg = connect(configuration, channels, logger) {
+                pause = 0.25
+                continuation.yield(.connected)
+                listen(pg, stopped, continuation)
+                PQfinish(pg)
+            }
+            if stopped.isRaised { break }
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 5)
+        }
+        continuation.finish()
+    }
+
+    /// A connection listening on every channel, or nil (logged) when that failed.
+    private static func connect(_ configuration: PostgresConfiguration, _ channels: [String], _ logger: Logger) -> OpaquePointer? {
+        var parameters = configuration.parameters
+        parameters["connect_timeout"] = parameters["connect_timeout"] ?? "10"
+        parameters["fallback_application_name"] = "tenantkit listener"
+        let keywords = Array(parameters.keys), values = keywords.map { parameters[$0]! }
+        let pg = keywords.withCStrings { k in values.withCStrings { v in PQconnectdbParams(k, v, 0) } }
+        guard let pg, PQstatus(pg) == CONNECTION_OK else {
+            let reason = pg.map { configuration.scrub(String(cString: PQerrorMessage($0))) } ?? "out of memory"
+            logger.warning("listener cannot connect; retrying", metadata: ["error": "\(reason.trimmingCharacters(in: .whitespacesAndNewlines))"])
+            if let pg { PQfinish(pg) }
+            return nil
+        }
+        for channel in channels {
+            let result = PQexec(pg, "LISTEN " + PostgresIdentifier(channel).quoted)
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                logger.warning("listener cannot LISTEN; retrying", metadata: ["channel": "\(channel)"])
+                PQfinish(pg)
+                return nil
+            }
+        }
+        return pg
+    }
+
+    /// Delivers notifications until the connection breaks or the listener stops.
+    private static func listen(_ pg: OpaquePointer, _ stopped: StopFlag, _ continuation: AsyncStream<Event>.Continuation) {
+        while !stopped.isRaised {
+            let ready = tk_wait_socket(PQsocket(pg), 1, 0, 250)
+            if ready < 0 && errno != EINTR { return }
+            if ready > 0 {
+                guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK else { return }
+                while let notification = PQnotifies(pg) {
+                    continuation.yield(.notification(
+                        channel: String(cString: notification.pointee.relname), payload: String(cString: notification.pointee.extra)))
+                    PQfreemem(notification)
+                }
+            }
+        }
+    }
+}
+
+/// Set once, read by the listener's thread.
+private final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isRaised: Bool { value.load(ordering: .relaxed) }
+    func raise() { value.store(true, ordering: .relaxed) }
+}
+
+extension Array where Element == String {
+    /// `body` with the strings as a NULL-terminated C array.
+    fileprivate func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TenantKit
 
 /// What a session cookie stands for: the signed-in user and their active organization.
 public struct TenantResolvedSession: Sendable, Equatable {
@@ -24,6 +25,27 @@ public struct TenantResolvedSession: Sendable, Equatable {
 public protocol TenantSessionResolver: Sendable {
     /// The session with this id, or nil when it is unknown or expired (the request gets a 401).
     func session(id: String) async throws -> TenantResolvedSession?
+}
+
+/// TenantKit's persistent sessions (``TenantKit/TenantStore/session(token:)``): the cookie holds
+/// the token of ``TenantKit/TenantStore/openSession(for:activeOrgID:lifetime:)``. One round trip per
+/// request; a session switched on another instance is seen by the next request on this one.
+public struct TenantStoreSessions: TenantSessionResolver {
+    public let store: TenantStore
+
+    /// Sessions of `store`'s database.
+    public init(store: TenantStore) { self.store = store }
+
+    /// The session's user and active organization; nil when the token is unknown, closed or expired.
+    public func session(id token: String) async throws -> TenantResolvedSession? {
+        do {
+            let session = try await store.session(token: token)
+            guard case .user(let userID) = session.actor else { return nil }
+            return TenantResolvedSession(userID: userID, activeOrgID: await session.activeOrgID)
+        } catch TenantError.invalidSession {
+            return nil
+        }
+    }
 }
 
 /// Sessions kept in this process's memory: for tests, examples and single-instance prototypes.

@@ -37,6 +37,32 @@ import Testing
         }
     }
 
+    @Test func persistentSessionsPlugIn() async throws {
+        try await withWorld { w in
+            let ada = try await w.founder("ada@acme.test", org: "Acme")
+            _ = try await ada.session.write { try await $0.catalog.create(kind: "model", slug: "acme-m", name: "Acme model") }
+            let user = try #require(try await w.store.user(email: "ada@acme.test"))
+            let opened = try await w.store.openSession(for: user.id, activeOrgID: ada.orgID)
+            let router = Router(context: TenantRequestContext.self)
+            router.add(middleware: TenantErrorMiddleware())
+            router.add(middleware: TenantAuthMiddleware(store: w.store, sessions: TenantStoreSessions(store: w.store)))
+            router.get("/catalog") { _, context -> ItemNames in
+                ItemNames(items: try await context.requireActiveOrg().catalog.page().items.map(\.name))
+            }
+            try await Application(router: router).test(.router) { client in
+                try await client.execute(uri: "/catalog", method: .get, headers: cookie(opened.token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.text == #"{"items":["Acme model"]}"#)
+                }
+                try await w.store.closeSession(opened.session)
+                try await client.execute(uri: "/catalog", method: .get, headers: cookie(opened.token)) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.text == errorBody("unauthenticated", "Authentication is required."))
+                }
+            }
+        }
+    }
+
     @Test(arguments: [TenantAuthMiddleware<TenantRequestContext>.APIKeyCheck.beforeHandler, .withFirstStatement])
     func anAPIKeyIsPinnedToItsOrganization(check: TenantAuthMiddleware<TenantRequestContext>.APIKeyCheck) async throws {
         try await withWorld { w in
@@ -194,7 +220,7 @@ import Testing
                     #expect(response.text == errorBody("invalid_input", "The request is not valid."))
                 }
             }
-            #expect(try await ada.session.read { try await $0.runs.recent() }.value.isEmpty)
+            #expect(try await ada.session.read { try await $0.runs.page().items }.value.isEmpty)
         }
     }
 

@@ -18,8 +18,8 @@ public struct TenantResolvedSession: Sendable, Equatable {
 
 /// Turns a session id (the value of the session cookie) into a user and an active organization.
 ///
-/// The application supplies it: ``TenantInMemorySessions`` for tests and examples, a persistent
-/// store in production (TenantKit's `store.session(id:)` will plug in here). A resolver is trusted
+/// The application supplies it: ``TenantStoreSessions`` for TenantKit's persistent sessions,
+/// ``TenantInMemorySessions`` for tests and examples, or its own. A resolver is trusted
 /// to authenticate: the user it returns is who the request acts as. The active organization needs
 /// no such trust, since the database checks the user's membership with every statement.
 public protocol TenantSessionResolver: Sendable {

@@ -13,7 +13,7 @@ struct ItemDTO: ResponseEncodable { let id: UUID; let name: String; let isPublic
 struct StartRun: Decodable { let itemID: UUID; let cost: Int64; let idempotencyKey: String }
 struct RunDTO: ResponseEncodable { let id: UUID; let status: String }
 
-func readmeRouter(store: TenantStore, sessions: TenantInMemorySessions) -> Router<TenantRequestContext> {
+func readmeRouter(store: TenantStore, sessions: some TenantSessionResolver) -> Router<TenantRequestContext> {
     let router = Router(context: TenantRequestContext.self)
     router.add(middleware: TenantRequestIDMiddleware())
     router.add(middleware: TenantErrorMiddleware())
@@ -43,21 +43,24 @@ func readmeRouter(store: TenantStore, sessions: TenantInMemorySessions) -> Route
             let item = try await ada.session.write { try await $0.catalog.create(kind: "model", slug: "m", name: "M") }.value
             let poolLogger = Logger(label: "tenantkit.pool", metadataProvider: TenantRequestID.metadataProvider)
             _ = poolLogger  // as the README creates the pool's logger
-            let app = Application(router: readmeRouter(store: w.store, sessions: w.sessions),
+            // Persistent sessions, as the README has them.
+            let user = try #require(try await w.store.user(email: "ada@acme.test"))
+            let token = try await w.store.openSession(for: user.id, activeOrgID: ada.orgID).token
+            let app = Application(router: readmeRouter(store: w.store, sessions: TenantStoreSessions(store: w.store)),
                                   services: [TenantPoolService(pool: w.store.pool)])
             // Live: a real server on loopback, in the application's ServiceGroup with the pool service.
             try await app.test(.live) { client in
-                try await client.execute(uri: "/catalog", method: .get, headers: cookie(ada.cookie)) { response in
+                try await client.execute(uri: "/catalog", method: .get, headers: cookie(token)) { response in
                     struct Item: Decodable, Equatable { let id: UUID; let name: String; let isPublic: Bool }
                     #expect(response.status == .ok)
                     let items = try JSONDecoder().decode([Item].self, from: Data(response.text.utf8))
                     #expect(items == [Item(id: item.id, name: "M", isPublic: false)])
                 }
-                try await client.execute(uri: "/catalog/\(item.id)", method: .get, headers: cookie(ada.cookie)) { response in
+                try await client.execute(uri: "/catalog/\(item.id)", method: .get, headers: cookie(token)) { response in
                     #expect(response.status == .ok)
                 }
                 let run = #"{"itemID":"\#(item.id)","cost":1,"idempotencyKey":"r1"}"#
-                try await client.execute(uri: "/runs", method: .post, headers: cookie(ada.cookie), body: json(run)) { response in
+                try await client.execute(uri: "/runs", method: .post, headers: cookie(token), body: json(run)) { response in
                     #expect(response.status.code == 402)
                 }
             }

@@ -29,6 +29,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -339,8 +340,9 @@ signing_key(const char *key_id, CachedKey *key)
 	CachedKey  *keys = NULL;
 	int			count = 0;
 
-	if (hash_get_num_entries(cache) > 0)
+	if (hash_get_num_entries(cache) > 0 || IsInParallelMode())
 	{
+		/* A parallel worker cannot take a fresh snapshot to load keys: a cold cache rejects there. */
 		cached = hash_search(cache, key_id, HASH_FIND, NULL);
 		if (cached != NULL)
 			*key = *cached;
@@ -407,7 +409,8 @@ member_role(pg_uuid_t *user, pg_uuid_t *org, char role[16])
 	snapshot = statement_snapshot();
 	found = role_under(user, org, snapshot, role);
 	UnregisterSnapshot(snapshot);
-	if (found)
+	/* In a parallel worker no fresh snapshot can be taken: decide, but do not cache. */
+	if (found && !IsInParallelMode())
 	{
 		uint64		seen = invalidations[MIRROR_MEMBERS];
 		char		fresh_role[16];
@@ -453,7 +456,7 @@ api_key_is_valid(pg_uuid_t *key_id, pg_uuid_t *org, const uint8_t presented_hash
 	snapshot = statement_snapshot();
 	valid = api_key_valid_under(key_id, org, presented_hash, snapshot);
 	UnregisterSnapshot(snapshot);
-	if (valid)
+	if (valid && !IsInParallelMode())
 	{
 		uint64		seen = invalidations[MIRROR_API_KEYS];
 

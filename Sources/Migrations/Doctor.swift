@@ -311,7 +311,8 @@ public enum Doctor {
     private static func nativeVerifierFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
         let expected = [
             "tenantkit.context_keys context_cache_invalidate", "tenantkit.context_keys context_cache_invalidate_truncate",
-            "public.memberships context_cache_invalidate", "public.memberships context_cache_invalidate_truncate",
+            "public.memberships context_cache_invalidate", "public.memberships context_cache_invalidate_update",
+            "public.memberships context_cache_invalidate_truncate",
             "public.api_keys context_cache_invalidate", "public.api_keys context_cache_invalidate_delete",
             "public.api_keys context_cache_invalidate_truncate",
         ]

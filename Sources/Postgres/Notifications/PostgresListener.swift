@@ -29,12 +29,18 @@ public final class PostgresListener: Sendable {
     public let events: AsyncStream<Event>
     private let stopped = StopFlag()
 
-    /// Starts listening on `channels` (plain identifiers) in the background.
-    public init(configuration: PostgresConfiguration, channels: [String], logger: Logger = Logger(label: "tenantkit.listener")) {
-        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+    /// Starts listening on `channels` (plain identifiers) in the background. Payloads `accepting`
+    /// refuses are dropped on the listener's thread (anyone may NOTIFY any channel). At most
+    /// `buffer` events wait for a slow consumer; when more arrive the oldest are dropped and a
+    /// ``Event/connected`` follows, so the consumer re-checks everything.
+    public init(
+        configuration: PostgresConfiguration, channels: [String], accepting: @escaping @Sendable (String) -> Bool = { _ in true },
+        buffer: Int = 1024, logger: Logger = Logger(label: "tenantkit.listener")
+    ) {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(buffer))
         self.events = events
         let stopped = self.stopped
-        let thread = Thread { Self.run(configuration, channels, logger, stopped, continuation) }
+        let thread = Thread { Self.run(configuration, channels, accepting, logger, stopped, continuation) }
         thread.name = "tenantkit.listener"
         thread.start()
         continuation.onTermination = { [weak self] _ in self?.stop() }
@@ -46,16 +52,18 @@ public final class PostgresListener: Sendable {
     public func stop() { stopped.raise() }
 
     private static func run(
-        _ configuration: PostgresConfiguration, _ channels: [String], _ logger: Logger,
+        _ configuration: PostgresConfiguration, _ channels: [String], _ accepting: @Sendable (String) -> Bool, _ logger: Logger,
         _ stopped: StopFlag, _ continuation: AsyncStream<Event>.Continuation
     ) {
         var pause = 0.25
         while !stopped.isRaised {
             if let pg = connect(configuration, channels, logger) {
-                pause = 0.25
+                let connectedAt = Date()
                 continuation.yield(.connected)
-                listen(pg, stopped, continuation)
+                listen(pg, accepting, stopped, continuation)
                 PQfinish(pg)
+                // A connection that keeps being killed right away backs off like one that cannot connect.
+                if Date().timeIntervalSince(connectedAt) > 30 { pause = 0.25 }
             }
             if stopped.isRaised { break }
             Thread.sleep(forTimeInterval: pause)
@@ -69,6 +77,11 @@ public final class PostgresListener: Sendable {
         var parameters = configuration.parameters
         parameters["connect_timeout"] = parameters["connect_timeout"] ?? "10"
         parameters["fallback_application_name"] = "tenantkit listener"
+        // A half-open TCP connection is noticed within about a minute (ignored on Unix sockets).
+        parameters["keepalives"] = parameters["keepalives"] ?? "1"
+        parameters["keepalives_idle"] = parameters["keepalives_idle"] ?? "30"
+        parameters["keepalives_interval"] = parameters["keepalives_interval"] ?? "10"
+        parameters["keepalives_count"] = parameters["keepalives_count"] ?? "3"
         let keywords = Array(parameters.keys), values = keywords.map { parameters[$0]! }
         let pg = keywords.withCStrings { k in values.withCStrings { v in PQconnectdbParams(k, v, 0) } }
         guard let pg, PQstatus(pg) == CONNECTION_OK else {
@@ -89,18 +102,39 @@ public final class PostgresListener: Sendable {
         return pg
     }
 
-    /// Delivers notifications until the connection breaks or the listener stops.
-    private static func listen(_ pg: OpaquePointer, _ stopped: StopFlag, _ continuation: AsyncStream<Event>.Continuation) {
+    /// Delivers notifications until the connection breaks or the listener stops. Every 30 seconds of
+    /// silence it asks the server something, so a dead connection is found and replaced.
+    private static func listen(
+        _ pg: OpaquePointer, _ accepting: @Sendable (String) -> Bool, _ stopped: StopFlag, _ continuation: AsyncStream<Event>.Continuation
+    ) {
+        var lastHeard = Date()
+        var overflowed = false
         while !stopped.isRaised {
-            let ready = tk_wait_socket(PQsocket(pg), 1, 0, 250)
+            // Notifications that came in with LISTEN's own answer are already buffered.
+            while let notification = PQnotifies(pg) {
+                let payload = String(cString: notification.pointee.extra)
+                if accepting(payload) {
+                    let result = continuation.yield(.notification(channel: String(cString: notification.pointee.relname), payload: payload))
+                    if case .dropped = result { overflowed = true }
+                }
+                PQfreemem(notification)
+            }
+            if overflowed {
+                overflowed = false
+                continuation.yield(.connected)  // events were lost: re-check everything
+            }
+            let socket = PQsocket(pg)
+            guard socket >= 0, PQstatus(pg) == CONNECTION_OK else { return }
+            let ready = tk_wait_socket(socket, 1, 0, 250)
             if ready < 0 && errno != EINTR { return }
             if ready > 0 {
-                guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK else { return }
-                while let notification = PQnotifies(pg) {
-                    continuation.yield(.notification(
-                        channel: String(cString: notification.pointee.relname), payload: String(cString: notification.pointee.extra)))
-                    PQfreemem(notification)
-                }
+                guard PQconsumeInput(pg) == 1 else { return }
+                lastHeard = Date()
+            } else if Date().timeIntervalSince(lastHeard) > 30 {
+                let result = PQexec(pg, "SELECT 1")
+                defer { PQclear(result) }
+                guard PQresultStatus(result) == PGRES_TUPLES_OK else { return }
+                lastHeard = Date()
             }
         }
     }

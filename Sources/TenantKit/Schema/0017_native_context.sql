@@ -43,8 +43,13 @@ BEGIN
     -- apply and session_replication_role = replica still clear the caches.
     CREATE OR REPLACE TRIGGER context_cache_invalidate AFTER INSERT OR UPDATE OR DELETE ON tenantkit.context_keys
         FOR EACH ROW EXECUTE FUNCTION tenantkit.context_cache_invalidate();
-    CREATE OR REPLACE TRIGGER context_cache_invalidate AFTER INSERT OR UPDATE OR DELETE ON public.memberships
+    CREATE OR REPLACE TRIGGER context_cache_invalidate AFTER INSERT OR DELETE ON public.memberships
         FOR EACH ROW EXECUTE FUNCTION tenantkit.context_cache_invalidate();
+    -- Only an UPDATE that changes something: `SET role = role` flushes nothing.
+    CREATE OR REPLACE TRIGGER context_cache_invalidate_update AFTER UPDATE ON public.memberships
+        FOR EACH ROW WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id OR OLD.user_id IS DISTINCT FROM NEW.user_id
+                           OR OLD.role IS DISTINCT FROM NEW.role)
+        EXECUTE FUNCTION tenantkit.context_cache_invalidate();
     -- Not on every UPDATE: last_used_at changes once a minute per key and decides nothing.
     CREATE OR REPLACE TRIGGER context_cache_invalidate AFTER UPDATE ON public.api_keys
         FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.org_id IS DISTINCT FROM NEW.org_id
@@ -59,7 +64,8 @@ BEGIN
     CREATE OR REPLACE TRIGGER context_cache_invalidate_truncate AFTER TRUNCATE ON public.api_keys
         FOR EACH STATEMENT EXECUTE FUNCTION tenantkit.context_cache_invalidate();
     ALTER TABLE tenantkit.context_keys ENABLE ALWAYS TRIGGER context_cache_invalidate, ENABLE ALWAYS TRIGGER context_cache_invalidate_truncate;
-    ALTER TABLE public.memberships ENABLE ALWAYS TRIGGER context_cache_invalidate, ENABLE ALWAYS TRIGGER context_cache_invalidate_truncate;
+    ALTER TABLE public.memberships ENABLE ALWAYS TRIGGER context_cache_invalidate, ENABLE ALWAYS TRIGGER context_cache_invalidate_update,
+        ENABLE ALWAYS TRIGGER context_cache_invalidate_truncate;
     ALTER TABLE public.api_keys ENABLE ALWAYS TRIGGER context_cache_invalidate, ENABLE ALWAYS TRIGGER context_cache_invalidate_delete,
         ENABLE ALWAYS TRIGGER context_cache_invalidate_truncate;
     RETURN true;

@@ -10,6 +10,15 @@ enum Secret {
         return prefix + "_" + base64URL(bytes)
     }
 
+    /// True for `prefix_` and 43 base64url characters: what ``generate(prefix:)`` makes.
+    static func isWellFormed(_ text: String, prefix: String) -> Bool {
+        let bytes = Array(text.utf8), head = Array((prefix + "_").utf8)
+        guard bytes.count == head.count + 43, bytes.starts(with: head) else { return false }
+        return bytes.dropFirst(head.count).allSatisfy { byte in
+            (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte) || byte == 45 || byte == 95
+        }
+    }
+
     static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")

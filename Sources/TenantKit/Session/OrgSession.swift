@@ -27,6 +27,10 @@ public actor OrgSession {
     nonisolated let persisted: PersistedSession?
     /// Set once a persistent session was closed or expired: every call then fails with ``TenantError/invalidSession``.
     private var isClosed = false
+    /// The version of the persistent row this copy reflects: only newer states are applied.
+    private var persistedVersion: Int64 = 0
+    /// Set when re-reading the row failed: the next call reads it before doing anything.
+    private var needsRecheck = false
 
     private var inFlight: [Int: @Sendable () -> Void] = [:]
     private var nextID = 0
@@ -37,6 +41,7 @@ public actor OrgSession {
         self.activeOrgID = activeOrgID
         self.isPinned = pinned
         self.persisted = persisted
+        self.persistedVersion = persisted?.openedVersion ?? 0
     }
 
     /// The persistent session's id, nil for a session of this process only.
@@ -62,16 +67,28 @@ public actor OrgSession {
         let membership = try await store.scope(orgID, as: actor)
             .fetchOptional(Select.from(m).columns(m.role).where(m.userID == userID), as: Role.self)
         guard membership != nil else { throw TenantError.notAMember(orgID: orgID) }
-        guard activeOrgID != orgID else { return }
-        if let persisted {
-            // The row first, verified as the user in the new org; it tells every other instance.
-            do {
-                _ = try await store.scope(orgID, as: actor).query("SELECT tenantkit_session_switch(\(persisted.id))")
-            } catch let error as PostgresError where error.code == SQLState("TK008") {
-                close()
-                throw TenantError.invalidSession
-            }
+        guard let persisted else {
+            apply(orgID)
+            return
         }
+        if isClosed { throw TenantError.invalidSession }
+        // The row first, verified as the user in the new org; it tells every other instance. Its
+        // version orders this switch among concurrent ones and against refreshes.
+        let version: Int64
+        do {
+            version = try await store.scope(orgID, as: actor).query("SELECT tenantkit_session_switch(\(persisted.id))")
+                .decode(as: Int64.self)[0]
+        } catch let error as PostgresError where error.code == SQLState("TK008") {
+            close()
+            throw TenantError.invalidSession
+        }
+        apply(orgID, version: version)
+    }
+
+    /// Applies a persistent row's state when it is newer than what this copy reflects.
+    private func apply(_ orgID: UUID?, version: Int64) {
+        guard version > persistedVersion else { return }
+        persistedVersion = version
         apply(orgID)
     }
 
@@ -93,12 +110,28 @@ public actor OrgSession {
         guard let persisted, !isClosed else { return }
         do {
             if let row = try await store.resumedSession(tokenHash: persisted.tokenHash) {
-                apply(row.activeOrgID)
+                needsRecheck = false
+                apply(row.activeOrgID, version: row.version)
             } else {
                 close()
             }
         } catch {
-            // Unreachable database: keep the session as it is; the next notification or request re-checks.
+            // Not reachable now: the next call re-reads the row before it does anything.
+            needsRecheck = true
+        }
+    }
+
+    /// A persistent session re-reads its row first when a refresh failed, and ends at its expiry.
+    private func checkPersisted() async throws {
+        guard let persisted else { return }
+        if !isClosed, persisted.expiresAt <= Date() { close() }
+        if needsRecheck {
+            guard let row = try await store.resumedSession(tokenHash: persisted.tokenHash) else {
+                close()
+                throw TenantError.invalidSession
+            }
+            needsRecheck = false
+            apply(row.activeOrgID, version: row.version)
         }
     }
 
@@ -117,6 +150,7 @@ public actor OrgSession {
     /// it is cancelled and run again against the new one; the result carries the organization it
     /// was read from.
     public func read<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
+        try await checkPersisted()
         while true {
             let orgID = try requireActive()
             do {
@@ -134,6 +168,7 @@ public actor OrgSession {
     /// with ``TenantError/orgSwitched(from:to:)``; it is not replayed.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
+        try await checkPersisted()
         let orgID = try requireActive()
         do {
             let value = try await tracked { try await self.mappingKeyErrors { try await body(self.repositories(in: orgID)) } }

@@ -14,6 +14,9 @@ public struct OpenedSession: Sendable {
 struct PersistedSession: Sendable {
     let id: UUID
     let tokenHash: [UInt8]
+    /// The row's version when this copy was made; later states carry higher ones.
+    let openedVersion: Int64
+    let expiresAt: Date
 
     /// What the session's notifications carry (Schema/0018's tenantkit.session_digest).
     var digest: String { String(SHA256.hex(Array(id.uuidString.lowercased().utf8)).prefix(32)) }
@@ -27,25 +30,33 @@ final class LiveSessions: Sendable {
         init(_ session: OrgSession) { self.session = session }
     }
 
-    private let sessions = Mutex<[String: [Weak]]>([:])
+    private let sessions = Mutex<(byDigest: [String: [Weak]], adds: Int)>(([:], 0))
 
     func add(_ session: OrgSession) {
         guard let digest = session.persisted?.digest else { return }
-        sessions.withLock { sessions in
-            sessions[digest, default: []].removeAll { $0.session == nil }
-            sessions[digest, default: []].append(Weak(session))
+        sessions.withLock { state in
+            state.byDigest[digest, default: []].removeAll { $0.session == nil }
+            state.byDigest[digest, default: []].append(Weak(session))
+            // Now and then, drop the digests of sessions nobody holds any more.
+            state.adds += 1
+            if state.adds % 256 == 0 {
+                state.byDigest = state.byDigest.compactMapValues { live in
+                    let kept = live.filter { $0.session != nil }
+                    return kept.isEmpty ? nil : kept
+                }
+            }
         }
     }
 
     func sessions(digest: String) -> [OrgSession] {
-        sessions.withLock { sessions in
-            let live = (sessions[digest] ?? []).compactMap(\.session)
-            sessions[digest] = live.isEmpty ? nil : live.map(Weak.init)
+        sessions.withLock { state in
+            let live = (state.byDigest[digest] ?? []).compactMap(\.session)
+            state.byDigest[digest] = live.isEmpty ? nil : live.map(Weak.init)
             return live
         }
     }
 
-    var all: [OrgSession] { sessions.withLock { $0.values.flatMap { $0.compactMap(\.session) } } }
+    var all: [OrgSession] { sessions.withLock { $0.byDigest.values.flatMap { $0.compactMap(\.session) } } }
 }
 
 /// Sessions that outlive a request, a restart and an instance (Schema/0018).
@@ -73,8 +84,10 @@ extension TenantStore {
         let orgID = activeOrgID ?? memberships.first?.orgID
         let token = Secret.generate(prefix: "tks")
         let hash = SHA256.digest(Array(token.utf8))
-        let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        let open: PostgresQuery = "SELECT tenantkit_session_open(\(Data(hash)), \(expiresAt))"
+        let expiresAt = Int64(Date().timeIntervalSince1970) + lifetime.components.seconds
+        // The database opens a session only with this proof: SQL as the application role cannot sign one.
+        let proof = context.key.proof(purpose: "session", subject: "\(userID.uuidString.lowercased()):\(hexString(hash)):\(expiresAt)")
+        let open: PostgresQuery = "SELECT tenantkit_session_open(\(Data(hash)), \(expiresAt), \(proof))"
         // The claim names the user, and the org when there is one: the row takes both from it.
         let rows: PostgresRows
         if let orgID {
@@ -84,7 +97,8 @@ extension TenantStore {
         }
         let id = try rows.decode(as: UUID.self)[0]
         let session = OrgSession(store: self, actor: .user(userID), activeOrgID: orgID, pinned: false,
-                                 persisted: PersistedSession(id: id, tokenHash: hash))
+                                 persisted: PersistedSession(id: id, tokenHash: hash, openedVersion: 1,
+                                                             expiresAt: Date(timeIntervalSince1970: Double(expiresAt))))
         liveSessions.add(session)
         return OpenedSession(token: token, session: session)
     }
@@ -93,11 +107,11 @@ extension TenantStore {
     /// sessions fail alike, with ``TenantError/invalidSession``; the active org is dropped when the
     /// user is no longer a member of it.
     public func session(token: String) async throws -> OrgSession {
-        guard token.utf8.count <= 256 else { throw TenantError.invalidSession }
+        guard Secret.isWellFormed(token, prefix: "tks") else { throw TenantError.invalidSession }
         let hash = SHA256.digest(Array(token.utf8))
         guard let row = try await resumedSession(tokenHash: hash) else { throw TenantError.invalidSession }
         let session = OrgSession(store: self, actor: .user(row.userID), activeOrgID: row.activeOrgID, pinned: false,
-                                 persisted: PersistedSession(id: row.id, tokenHash: hash))
+                                 persisted: PersistedSession(id: row.id, tokenHash: hash, openedVersion: row.version, expiresAt: row.expiresAt))
         liveSessions.add(session)
         return session
     }
@@ -123,7 +137,9 @@ extension TenantStore {
     /// on its own connection (`configuration`, the application role's). After a reconnect every
     /// live session re-reads its row, since notifications sent meanwhile are lost.
     public func followSessionChanges(listening configuration: PostgresConfiguration) async throws {
-        let listener = PostgresListener(configuration: configuration, channels: [Self.sessionChannel])
+        // Only digests (32 lowercase hex digits) are ours: anything else on the channel is dropped unread.
+        let listener = PostgresListener(configuration: configuration, channels: [Self.sessionChannel],
+                                        accepting: { $0.utf8.count == 32 && $0.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } })
         defer { listener.stop() }
         try await withTaskCancellationHandler {
             for await event in listener.events {
@@ -143,13 +159,14 @@ extension TenantStore {
     /// A session row: its user and (still a member's) active org, or nil when unknown or expired.
     func resumedSession(tokenHash: [UInt8]) async throws -> ResumedSession? {
         try await pool.fetchOptional(
-            "SELECT id, user_id, active_org_id, expires_at FROM tenantkit_session_resume(\(Data(tokenHash)))", as: ResumedSession.self)
+            "SELECT id, user_id, active_org_id, version, expires_at FROM tenantkit_session_resume(\(Data(tokenHash)))", as: ResumedSession.self)
     }
 
     struct ResumedSession: Decodable, Sendable {
         let id: UUID
         let userID: UUID
         let activeOrgID: UUID?
+        let version: Int64
         let expiresAt: Date
     }
 }

@@ -74,6 +74,8 @@ import Testing
             let long = try await one.openSession(for: ada.id)
             try await Task.sleep(for: .milliseconds(1500))
             #expect(await tenantError { try await one.session(token: short.token) } == .invalidSession)
+            // The live copy ends at its expiry too, without asking the database.
+            #expect(await tenantError { try await short.session.read { try await $0.organization.get() } } == .invalidSession)
             #expect(try await one.sweepExpiredSessions() == 1)
             #expect(await (try await one.session(token: long.token)).activeOrgID == acme)
 
@@ -112,6 +114,28 @@ import Testing
             #expect(await (try await one.session(token: adas.token)).activeOrgID == acme, "Ada's session is untouched")
             let resumed = try await attacker.query(PostgresQuery(unsafeSQL: "SELECT * FROM tenantkit_session_resume(sha256('guess'::bytea))"))
             #expect(resumed.count == 0)
+            // A session of its own, to keep as a 90-day login: refused without the application's proof.
+            let minted = await postgresError {
+                try await attacker.query(PostgresQuery(unsafeSQL: """
+                    SELECT tenantkit_session_open(sha256('x'::bytea), extract(epoch FROM now())::bigint + 86400, repeat('0', 82))
+                    """))
+            }
+            #expect(minted?.code == .insufficientPrivilege)
+            #expect(await tenantError { try await one.session(token: "x") } == .invalidSession)
+        }
+    }
+}
+
+extension PersistentSessionTests {
+    @Test func aUserKeepsAtMostFiftySessionsTheOldestEndFirst() async throws {
+        try await withTwoInstances { _, one, _ in
+            let ada = try await one.createUser(email: "ada@acme.test", emailVerified: true)
+            _ = try await one.createOrganization(named: "Acme", by: ada.id)
+            var tokens: [String] = []
+            for _ in 0..<51 { tokens.append(try await one.openSession(for: ada.id).token) }
+            #expect(await tenantError { try await one.session(token: tokens[0]) } == .invalidSession)
+            #expect(try await one.session(token: tokens[1]).sessionID != nil)
+            #expect(try await one.session(token: tokens[50]).sessionID != nil)
         }
     }
 }

@@ -24,6 +24,8 @@ public actor PostgresPool: PostgresExecutor {
     /// The most connections open at once.
     public nonisolated let maxConnections: Int
     public nonisolated let logger: Logger
+    /// The loops the pool's connections are spread over.
+    public nonisolated let eventLoopGroup: PostgresEventLoopGroup
     private var state: PoolState<PostgresConnection>
     private var waiting: [Int: CheckedContinuation<PostgresConnection, any Error>] = [:]
     private var nextWaiter = 0
@@ -36,8 +38,10 @@ public actor PostgresPool: PostgresExecutor {
         maxConnections: Int = 8,
         acquireTimeout: Duration = .seconds(10),
         statementCacheCapacity: Int = 256,
-        logger: Logger = Logger(label: "tenantkit.pool")
+        logger: Logger = Logger(label: "tenantkit.pool"),
+        eventLoopGroup: PostgresEventLoopGroup = .shared
     ) {
+        self.eventLoopGroup = eventLoopGroup
         self.configuration = configuration
         self.acquireTimeout = acquireTimeout
         self.statementCacheCapacity = statementCacheCapacity
@@ -82,6 +86,13 @@ public actor PostgresPool: PostgresExecutor {
         try await withConnection { try await $0.pipeline(queries) }
     }
 
+    /// Runs `prelude(backendPID) + queries` in one pipeline on one leased connection (one round trip).
+    public func pipeline(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        try await withConnection { connection in try await connection.pipeline(prelude(connection.backendPID) + queries) }
+    }
+
     /// Closes idle connections now and leased ones as they come back; waiting callers fail.
     public func close() async {
         let (idle, waiters) = state.close()
@@ -117,7 +128,8 @@ public actor PostgresPool: PostgresExecutor {
 
     private func openNow() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+            return try await PostgresConnection.connect(
+                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.currentOrNext())
         } catch {
             if let other = state.discard() { openConnection(for: other) }
             throw error
@@ -129,7 +141,7 @@ public actor PostgresPool: PostgresExecutor {
         Task {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
                 await self.deliver(connection, to: waiter)
             } catch {
                 self.failOpen(for: waiter, error)

@@ -127,4 +127,51 @@ import Testing
             }
         }
     }
+
+    @Test func poolBodiesRunOnTheirConnectionsLoop() async throws {
+        try await TestDatabase.with { db in
+            let pool = db.makePool(maxConnections: 2)
+            let (same, pid) = try await pool.withConnection { c in
+                let pid = try await c.fetchOne("SELECT pg_backend_pid()", as: Int32.self)
+                return (PostgresEventLoop.current === c.eventLoop, pid)
+            }
+            #expect(same)
+            #expect(pid != 0)
+            let inTransaction = try await pool.withTransaction { tx in
+                _ = try await tx.query("SELECT 1")
+                return PostgresEventLoop.current === tx.connection.eventLoop
+            }
+            #expect(inTransaction)
+            await pool.close()
+        }
+    }
+
+    @Test func aCallerOnALoopLeasesAConnectionOfThatLoop() async throws {
+        try await TestDatabase.with { db in
+            let group = PostgresEventLoopGroup(loopCount: 2, name: "test.affinity")
+            defer { group.shutdown() }
+            let pool = PostgresPool(configuration: db.configuration, maxConnections: 4, eventLoopGroup: group)
+            // Four at once from plain tasks: the pool spreads them over both loops.
+            let loops = try await withThrowingTaskGroup(of: ObjectIdentifier.self) { tasks in
+                for _ in 0..<4 {
+                    tasks.addTask { try await pool.withConnection { c in try await c.execute("SELECT pg_sleep(0.3)"); return ObjectIdentifier(c.eventLoop) } }
+                }
+                var seen = Set<ObjectIdentifier>()
+                for try await loop in tasks { seen.insert(loop) }
+                return seen
+            }
+            #expect(loops.count == 2)
+            for loop in group.loops {
+                let matched = try await Task(executorPreference: loop) {
+                    var all = true
+                    for _ in 0..<6 {
+                        all = try await pool.withConnection { $0.eventLoop === loop } && all
+                    }
+                    return all
+                }.value
+                #expect(matched)
+            }
+            await pool.close()
+        }
+    }
 }

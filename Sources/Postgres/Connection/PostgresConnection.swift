@@ -18,8 +18,9 @@ import Synchronization
 /// **Concurrency.** Nothing blocks a thread while waiting for the server. A call sends its statements
 /// from the calling thread (libpq is in non-blocking mode: sending never waits); the connection's
 /// ``eventLoop`` then waits for the socket with epoll, reads the results as they arrive and resumes
-/// the caller. A task that prefers that loop as its executor runs all of this on the loop's one
-/// thread; any other caller is resumed on its own executor. Operations from concurrent tasks run one after another in the order
+/// the caller. A task that prefers that loop as its executor (``PostgresPool/withConnection(_:)``
+/// and transactions arrange it) runs all of this on the loop's one thread; any other caller is
+/// resumed on its own executor. Operations from concurrent tasks run one after another in the order
 /// they were issued. While a transaction is open, only its ``PostgresTransaction`` may send on the
 /// connection: other statements are refused, never joined.
 ///
@@ -186,20 +187,23 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
         let id = try gate.withLock { gate in try gate.ownership.begin([isolation.begin] + extra) }
-        let result: T
-        do {
-            result = try await body(PostgresTransaction(connection: self, id: id))
-        } catch {
-            try? await end(id, commit: false)
-            throw error
+        // At least two round trips (the body's and COMMIT's): on the connection's loop they need no thread hand-off.
+        return try await withTaskExecutorPreference(eventLoop) {
+            let result: T
+            do {
+                result = try await body(PostgresTransaction(connection: self, id: id))
+            } catch {
+                try? await end(id, commit: false)
+                throw error
+            }
+            // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
+            if Task.isCancelled {
+                try? await end(id, commit: false)
+                throw CancellationError()
+            }
+            try await end(id, commit: true)
+            return result
         }
-        // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
-        if Task.isCancelled {
-            try? await end(id, commit: false)
-            throw CancellationError()
-        }
-        try await end(id, commit: true)
-        return result
     }
 
     /// Transaction isolation levels.

@@ -11,7 +11,8 @@ import Synchronization
 ///
 /// A loop is also a `TaskExecutor`: a task that prefers it (`withTaskExecutorPreference(loop)`, or
 /// `Task(executorPreference: loop)`) sends, waits and resumes on this one thread, with no thread
-/// hand-off per round trip. A task without the preference is resumed on its own executor: one hand-off.
+/// hand-off per round trip. ``PostgresPool/withConnection(_:)`` and transactions run their bodies
+/// that way. A task without the preference is resumed on its own executor: one hand-off.
 ///
 /// ```swift
 /// let loop = PostgresEventLoopGroup.shared.next()

@@ -79,15 +79,17 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     /// Opens a connection.
     /// - Parameters:
     ///   - statementCacheCapacity: prepared statements kept per connection, least recently used evicted.
-    ///   - eventLoop: the loop that waits on the connection; by default the loop running this code,
-    ///     if any, else the next loop of ``PostgresEventLoopGroup/shared``.
+    ///   - eventLoop: the loop that waits on the connection; by default the next loop of
+    ///     ``PostgresEventLoopGroup/shared`` in turn.
     public static func connect(
         _ configuration: PostgresConfiguration,
         statementCacheCapacity: Int = 256,
         logger: Logger = Logger(label: "tenantkit.postgres"),
         eventLoop: PostgresEventLoop? = nil
     ) async throws -> PostgresConnection {
-        let loop = eventLoop ?? PostgresEventLoopGroup.shared.currentOrNext()
+        // In turn, not the caller's loop: connections opened from a loop would otherwise pile up on it,
+        // and with them every body that prefers their loop.
+        let loop = eventLoop ?? PostgresEventLoopGroup.shared.next()
         // libpq's connect blocks: keep it off the event loops and Swift's cooperative pool.
         let session: Session = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

@@ -198,13 +198,6 @@ public final class PostgresEventLoopGroup: Sendable {
         loops[(nextIndex.add(1, ordering: .relaxed).oldValue & Int.max) % loops.count]
     }
 
-    /// The loop running this code if it belongs to this group, else the next loop in turn: a
-    /// connection opened from a loop's thread stays on it, so its caller needs no hand-off.
-    public func currentOrNext() -> PostgresEventLoop {
-        if let current = PostgresEventLoop.current, loops.contains(where: { $0 === current }) { return current }
-        return next()
-    }
-
     /// Stops every loop (see ``PostgresEventLoop/shutdown()``). Never call it on ``shared``.
     public func shutdown() {
         for loop in loops { loop.shutdown() }

@@ -60,6 +60,7 @@ public actor PostgresPool: PostgresExecutor {
     /// executor, so each of its round trips is sent, awaited and resumed on that loop's thread with
     /// no hand-off; a caller on another executor is resumed there once, when `body` is done. A caller
     /// already running on one of the pool's loops gets a connection of that loop when one is idle.
+    /// New connections are spread over the group's loops in turn.
     public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await lease()
         do {
@@ -151,7 +152,7 @@ public actor PostgresPool: PostgresExecutor {
     private func openNow() async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(
-                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.currentOrNext())
+                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
         } catch {
             if let other = state.discard() { openConnection(for: other) }
             throw error

@@ -58,13 +58,21 @@ func withThrowawayRole<T>(
     let admin = try await TestServer.shared.admin()
     // The migrated template creates tenantkit_app and tenantkit_owner, which `attributes` may name.
     try await TestDatabase.create(template: .migrated).drop()
-    try await withConnection(admin) { try await $0.executeScript(unsafeSQL: "CREATE ROLE \(PostgresIdentifier(role)) LOGIN \(attributes)") }
+    // Never while the injection suite checks that the cluster's roles stay as they are.
+    let roles = ClusterRoleChanges.shared
+    try await roles.change {
+        try await withConnection(admin) { try await $0.executeScript(unsafeSQL: "CREATE ROLE \(PostgresIdentifier(role)) LOGIN \(attributes)") }
+    }
     do {
         let result = try await body(role)
-        try await withConnection(admin) { try await $0.executeScript(unsafeSQL: "DROP ROLE \(PostgresIdentifier(role))") }
+        try await roles.change {
+            try await withConnection(admin) { try await $0.executeScript(unsafeSQL: "DROP ROLE \(PostgresIdentifier(role))") }
+        }
         return result
     } catch {
-        try? await withConnection(admin) { try await $0.executeScript(unsafeSQL: "DROP ROLE IF EXISTS \(PostgresIdentifier(role))") }
+        try? await roles.change {
+            try await withConnection(admin) { try await $0.executeScript(unsafeSQL: "DROP ROLE IF EXISTS \(PostgresIdentifier(role))") }
+        }
         throw error
     }
 }

@@ -71,6 +71,17 @@ import Testing
         guard case .fail = state.lease(waiter: 5) else { Issue.record("expected fail"); return }
     }
 
+    @Test func aPreferredIdleConnectionGoesFirstElseTheLastReturned() {
+        var state = PoolState<String>(maxConnections: 3)
+        for waiter in 1...3 { _ = state.lease(waiter: waiter) }
+        for connection in ["a1", "b1", "b2"] { _ = state.giveBack(connection) }
+        guard case .use(let preferred) = state.lease(waiter: 4, preferring: { $0.hasPrefix("a") }) else { Issue.record("expected use"); return }
+        #expect(preferred == "a1")
+        guard case .use(let fallback) = state.lease(waiter: 5, preferring: { $0.hasPrefix("a") }) else { Issue.record("expected use"); return }
+        #expect(fallback == "b2")
+        #expect(state.idle == ["b1"])
+    }
+
     private func isOpen(_ action: PoolState<String>.LeaseAction) -> Bool { if case .open = action { true } else { false } }
     private func isWait(_ action: PoolState<String>.LeaseAction) -> Bool { if case .wait = action { true } else { false } }
 }

@@ -43,13 +43,14 @@ final class Canceller: Sendable {
         }
     }
 
-    /// Called on the connection's queue as the operation starts; false if it was already cancelled.
+    /// Called as the operation starts; false if it was already cancelled. Blocks while a cancel
+    /// request is being sent: never call it on an event loop or the cooperative pool.
     func start(_ id: UInt64) -> Bool {
         state.withLock { Self.begin(id, in: &$0) }
     }
 
-    /// ``start(_:)`` on the caller's thread: nil, without waiting, when a cancel is being sent right
-    /// now (the lock is held across `PQcancel`), so the caller can queue the operation instead.
+    /// ``start(_:)`` without waiting: nil when a cancel is being sent right now (the lock is held
+    /// across `PQcancel`), so the caller can wait for it elsewhere.
     func startIfUnlocked(_ id: UInt64) -> Bool? {
         state.withLockIfAvailable { Self.begin(id, in: &$0) }
     }

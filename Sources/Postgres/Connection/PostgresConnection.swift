@@ -1,5 +1,6 @@
 import CLibPQ
 import Dispatch
+import Foundation
 import Logging
 import Synchronization
 
@@ -14,13 +15,14 @@ import Synchronization
 /// await conn.close()
 /// ```
 ///
-/// **Concurrency.** Every libpq call that can wait (for the server, or for the socket) runs on the
-/// connection's own serial `DispatchQueue`, never on Swift's cooperative thread pool, so waiting
-/// blocks only that queue's thread. When the connection is idle, `query` and `pipeline` write their
-/// statements from the calling thread first (the socket is non-blocking, so this never waits) and
-/// leave only the wait for results to the queue. Operations from concurrent tasks run one after
-/// another in the order they were issued. While a transaction is open, only its
-/// ``PostgresTransaction`` may send on the connection: other statements are refused, never joined.
+/// **Concurrency.** Nothing blocks a thread while waiting for the server. A call sends its statements
+/// from the calling thread (libpq is in non-blocking mode: sending never waits); the connection's
+/// ``eventLoop`` then waits for the socket with epoll, reads the results as they arrive and resumes
+/// the caller. A task that prefers that loop as its executor (``PostgresPool/withConnection(_:)``
+/// and transactions arrange it) runs all of this on the loop's one thread; any other caller is
+/// resumed on its own executor. Operations from concurrent tasks run one after another in the order
+/// they were issued. While a transaction is open, only its ``PostgresTransaction`` may send on the
+/// connection: other statements are refused, never joined.
 ///
 /// **Round trips.** Each call sends all its statements (with their prepares, the first time) and one
 /// Sync in one write: `query` and `pipeline` cost one round trip each.
@@ -31,23 +33,16 @@ import Synchronization
 ///
 /// **Cancellation.** Cancelling the calling task sends a real server-side cancel for the running
 /// statement; the call throws `CancellationError` and the connection stays usable.
-public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
-    // @unchecked: `session` is only touched on `queue`, or by a caller holding `gate` while nothing is
-    // queued, or by the pool while it owns the idle connection; the other stored properties are
-    // immutable or protected by their own locks.
-    private let queue: DispatchQueue
+public final class PostgresConnection: PostgresExecutor, Sendable {
     private let session: Session
     private let canceller: Canceller
-
-    private struct Gate: Sendable {
-        /// Operations queued on or running on `queue`. While it is 0 nothing else uses `session`, so a
-        /// caller holding the lock may use it from its own thread (see ``performPipeline(_:as:)``).
-        var queued = 0
-        /// Who may send; asked as each operation starts, under the same lock.
-        var ownership = TransactionOwnership()
-    }
-
     private let gate = Mutex(Gate())
+    /// The connection's socket on its loop; nil once closed.
+    private let socket: Mutex<PostgresEventLoop.Socket?>
+
+    /// The loop that waits on this connection's socket; prefer it as a task executor to run a
+    /// round trip without a thread hand-off.
+    public let eventLoop: PostgresEventLoop
     public let logger: Logger
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
@@ -56,9 +51,9 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// Where this connection goes (password masked when printed).
     public let configuration: PostgresConfiguration
 
-    private init(session: Session, queue: DispatchQueue, configuration: PostgresConfiguration, logger: Logger) {
+    private init(session: Session, eventLoop: PostgresEventLoop, configuration: PostgresConfiguration, logger: Logger) throws {
         self.session = session
-        self.queue = queue
+        self.eventLoop = eventLoop
         self.canceller = Canceller(handle: session.makeCancelHandle())
         self.backendPID = session.backendPID
         self.serverVersion = session.serverVersion
@@ -66,50 +61,72 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "pg.backend"] = "\(session.backendPID)"
         self.logger = logger
+        self.socket = Mutex(nil)
+        gate.withLock { $0.stats = Stats(session) }
+        // The handler holds the connection weakly: the loop keeps the socket, not the connection, alive.
+        let registered = eventLoop.register(fd: session.socket) { [weak self] readable, _ in self?.socketReady(readable: readable) }
+        guard let registered else {
+            throw PostgresClientError(.connectionFailed, "cannot watch the connection's socket (errno \(errno))")
+        }
+        socket.withLock { $0 = registered }
+    }
+
+    deinit {
+        // Before the session closes its descriptor, whose number may be reused at once.
+        stopWatchingSocket()
     }
 
     /// Opens a connection.
     /// - Parameters:
     ///   - statementCacheCapacity: prepared statements kept per connection, least recently used evicted.
+    ///   - eventLoop: the loop that waits on the connection; by default the next loop of
+    ///     ``PostgresEventLoopGroup/shared`` in turn.
     public static func connect(
         _ configuration: PostgresConfiguration,
         statementCacheCapacity: Int = 256,
-        logger: Logger = Logger(label: "tenantkit.postgres")
+        logger: Logger = Logger(label: "tenantkit.postgres"),
+        eventLoop: PostgresEventLoop? = nil
     ) async throws -> PostgresConnection {
-        let queue = DispatchQueue(label: "tenantkit.postgres.connection")
+        // In turn, not the caller's loop: connections opened from a loop would otherwise pile up on it,
+        // and with them every body that prefers their loop.
+        let loop = eventLoop ?? PostgresEventLoopGroup.shared.next()
+        // libpq's connect blocks: keep it off the event loops and Swift's cooperative pool.
         let session: Session = try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            DispatchQueue.global().async {
                 continuation.resume(with: Result {
                     try Session.connect(configuration, cacheCapacity: statementCacheCapacity, logger: logger)
                 })
             }
         }
-        let connection = PostgresConnection(session: session, queue: queue, configuration: configuration, logger: logger)
+        let connection = try PostgresConnection(session: session, eventLoop: loop, configuration: configuration, logger: logger)
         connection.logger.debug("connected", metadata: ["pg.target": "\(configuration)"])
         return connection
     }
 
     /// Closes the connection. Later calls fail with ``PostgresClientError/Kind/connectionClosed``.
     public func close() async {
-        _ = try? await perform(as: nil, cancellable: false) { session, _ in session.close() }
+        _ = try? await perform(as: nil, cancellable: false, .close)
     }
 
+    // These read the figures as the last finished operation left them (an operation still running
+    // has not counted yet).
+
     /// False once the connection is closed or broken.
-    public var isUsable: Bool { queue.sync { !session.isBroken && session.pg != nil } }
+    public var isUsable: Bool { gate.withLock { $0.stats.usable } }
 
     /// Round trips made so far (one per `query`, `pipeline` or script call).
-    public var roundTrips: Int { queue.sync { session.roundTrips } }
+    public var roundTrips: Int { gate.withLock { $0.stats.roundTrips } }
 
     /// Statements prepared on the server so far; stays put while the statement cache hits.
-    public var statementsPrepared: Int { queue.sync { session.preparedCount } }
+    public var statementsPrepared: Int { gate.withLock { $0.stats.prepared } }
 
     /// Prepared statements in the connection's cache now.
-    public var statementsCached: Int { queue.sync { session.cachedStatementCount } }
+    public var statementsCached: Int { gate.withLock { $0.stats.cached } }
 
     /// True once the connection has run dynamic SQL text (``PostgresQuery/isDynamic``) or a script
     /// since it was opened or last reset (``resetSession()``). Until then every statement is sent
     /// unnamed rather than from the cache: such text may have replaced a cached statement on the server.
-    public var isTainted: Bool { queue.sync { session.isTainted } }
+    public var isTainted: Bool { gate.withLock { $0.stats.tainted } }
 
     // MARK: Running statements
 
@@ -145,17 +162,14 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
 
     func executeScript(_ sql: String, as sender: TransactionOwnership.Sender) async throws {
         logger.debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
-        try await perform(as: sender) { session, first in
-            if !first.isEmpty { _ = try session.runPipeline(first, firstReported: first.count) }
-            try session.runScript(sql)
-        }
+        _ = try await perform(as: sender, .script(sql))
     }
 
     /// Clears everything a session can keep: settings, temporary objects, `LISTEN`s, advisory locks,
     /// prepared statements (the cache too) and cursors (`DISCARD ALL`), in one round trip. The pool
     /// does this for a tainted connection before leasing it again.
     public func resetSession() async throws {
-        try await perform(as: .connection, cancellable: false) { session, _ in try session.reset() }
+        _ = try await perform(as: .connection, cancellable: false, .reset)
     }
 
     // MARK: Transactions
@@ -175,20 +189,23 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
         let id = try gate.withLock { gate in try gate.ownership.begin([isolation.begin] + extra) }
-        let result: T
-        do {
-            result = try await body(PostgresTransaction(connection: self, id: id))
-        } catch {
-            try? await end(id, commit: false)
-            throw error
+        // At least two round trips (the body's and COMMIT's): on the connection's loop they need no thread hand-off.
+        return try await withTaskExecutorPreference(eventLoop) {
+            let result: T
+            do {
+                result = try await body(PostgresTransaction(connection: self, id: id))
+            } catch {
+                try? await end(id, commit: false)
+                throw error
+            }
+            // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
+            if Task.isCancelled {
+                try? await end(id, commit: false)
+                throw CancellationError()
+            }
+            try await end(id, commit: true)
+            return result
         }
-        // Cancelled while the body ran its last statement: the caller gave up, so do not commit.
-        if Task.isCancelled {
-            try? await end(id, commit: false)
-            throw CancellationError()
-        }
-        try await end(id, commit: true)
-        return result
     }
 
     /// Transaction isolation levels.
@@ -212,7 +229,7 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         guard commit else { return await rollback(id) }
         let committed: [PostgresRows]
         do {
-            committed = try await perform(as: .ending(id), cancellable: false) { session, _ in try session.runPipeline(["COMMIT"]) }
+            committed = try await perform(as: .ending(id), cancellable: false, .pipeline(["COMMIT"]))
         } catch {
             await rollback(id)
             throw error
@@ -226,10 +243,7 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
 
     private func rollback(_ id: TransactionOwnership.ID) async {
         do {
-            _ = try await perform(as: .ending(id), cancellable: false) { session, _ in
-                guard session.transactionStatus != PQTRANS_IDLE else { return [PostgresRows]() }
-                return try session.runPipeline(["ROLLBACK"])
-            }
+            _ = try await perform(as: .ending(id), cancellable: false, .rollback)
         } catch {
             logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
             await close()
@@ -241,17 +255,22 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
     /// True when the connection is idle, unused and in no transaction, ready for the next user.
     /// The pool calls this only while it owns the idle connection. Its poll has a zero timeout.
     func isReusable() -> Bool {
-        // Something still queued or a transaction still open means a task kept using the connection after handing it back.
-        guard gate.withLock({ $0.queued == 0 && !$0.ownership.isOpen }) else { return false }
-        // No queue hop: nothing else touches an idle pooled connection, and the resume and actor hop that returned it order its last use before this read.
-        return session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+        // Something still running or queued, or a transaction still open, means a task kept using the
+        // connection after handing it back.
+        guard gate.withLock({ !$0.busy && $0.waiting.isEmpty && !$0.ownership.isOpen }) else { return false }
+        // Nothing else touches an idle pooled connection, and the resume and actor hop that returned it
+        // order its last use before this read.
+        let alive = session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+        let stats = Stats(session)
+        gate.withLock { $0.stats = stats }
+        return alive
     }
 
     /// Readies a connection given back to the pool for its next user; false when it must be closed
     /// instead. A tainted connection is reset (one round trip); any other costs nothing.
     func prepareForNextLease() async -> Bool {
         guard isReusable() else { return false }
-        // No queue hop, for the reason given in isReusable().
+        // Read from this thread, for the reason given in isReusable().
         guard session.isTainted else { return true }
         do {
             try await resetSession()
@@ -262,113 +281,250 @@ public final class PostgresConnection: PostgresExecutor, @unchecked Sendable {
         }
     }
 
-    // MARK: The queue
+    // MARK: Operations
 
-    /// Runs `work` on the connection's queue if `sender` may send when it starts (nil: anyone, for
-    /// closing). `work` gets the statements that must go first (a transaction's BEGIN and prelude). When
+    /// What an operation does once it holds the session.
+    private enum Work: Sendable {
+        case pipeline([PostgresQuery])
+        case script(String)
+        case reset
+        /// ROLLBACK, unless the server already left the transaction.
+        case rollback
+        case close
+    }
+
+    /// One call waiting for, or holding, the connection's turn.
+    private struct Operation: Sendable {
+        let id: UInt64
+        /// Nil: anyone (closing).
+        let sender: TransactionOwnership.Sender?
+        let work: Work
+        let continuation: UnsafeContinuation<[PostgresRows], any Error>
+    }
+
+    /// A read in progress: the results of one pipeline or simple query, and what follows it.
+    private enum Reading: Sendable {
+        case pipeline(PipelineReader, thenScript: String?)
+        case simple(SimpleQueryReader, isReset: Bool)
+
+        var needsFlush: Bool {
+            switch self {
+            case .pipeline(let reader, _): reader.needsFlush
+            case .simple(let reader, _): reader.needsFlush
+            }
+        }
+    }
+
+    /// The figures the public properties report, copied from the session as each operation ends.
+    private struct Stats: Sendable {
+        var usable = true, roundTrips = 0, prepared = 0, cached = 0, tainted = false
+        init() {}
+        init(_ session: Session) {
+            usable = !session.isBroken && session.pg != nil
+            roundTrips = session.roundTrips
+            prepared = session.preparedCount
+            cached = session.cachedStatementCount
+            tainted = session.isTainted
+        }
+    }
+
+    /// Whose turn it is. The thread that sets `busy` owns `session` until it arms the socket (from
+    /// then on the loop's thread does, in ``socketReady(readable:)``) or clears `busy`; taking and
+    /// releasing this lock hands the session from one thread to the next.
+    private struct Gate: Sendable {
+        /// An operation holds the session: it is sending, or its read is armed on the loop.
+        var busy = false
+        /// Operations waiting for their turn, oldest first.
+        var waiting = Waiting()
+        /// The armed read, for the loop's readiness callback.
+        var reading: (Operation, Reading)?
+        /// Who may send; asked as each operation starts.
+        var ownership = TransactionOwnership()
+        var stats = Stats()
+    }
+
+    private struct Waiting: Sendable {
+        private var items: [Operation] = []
+        private var head = 0
+        var isEmpty: Bool { head == items.count }
+        mutating func append(_ operation: Operation) { items.append(operation) }
+        mutating func popFirst() -> Operation? {
+            guard head < items.count else { return nil }
+            defer {
+                head += 1
+                if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+            }
+            return items[head]
+        }
+    }
+
+    /// Runs `work` when its turn comes if `sender` may send then (nil: anyone, for closing). When
     /// `cancellable`, cancelling the task cancels the operation: before it starts (nothing is sent)
-    /// or on the server while it runs.
-    private func perform<T: Sendable>(
-        as sender: TransactionOwnership.Sender?,
-        cancellable: Bool = true,
-        _ work: @escaping @Sendable (Session, _ first: [PostgresQuery]) throws -> T
-    ) async throws -> T {
+    /// or on the server while it runs. When the connection is idle, the statements are sent from the
+    /// calling thread before this suspends.
+    private func perform(
+        as sender: TransactionOwnership.Sender?, cancellable: Bool = true, _ work: Work
+    ) async throws -> [PostgresRows] {
         if cancellable { try Task.checkCancellation() }
         let id = canceller.register()
         return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-                gate.withLock { gate in
-                    gate.queued += 1
-                    enqueue(id, sender, continuation, work)
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
+                let operation = Operation(id: id, sender: sender, work: work, continuation: continuation)
+                let mine = gate.withLock { gate in
+                    if gate.busy {
+                        gate.waiting.append(operation)
+                        return false
+                    }
+                    gate.busy = true
+                    return true
                 }
+                if mine { run(operation) }
             }
         } onCancel: { [canceller] in
             guard cancellable else { return }
-            // PQcancel blocks while it reaches the server: keep it off the cooperative pool.
+            // PQcancel blocks while it reaches the server: keep it off the loops and the cooperative pool.
             DispatchQueue.global().async { canceller.cancel(id) }
         }
     }
 
-    /// Runs a pipeline like `perform { $0.runPipeline(...) }`, but when the connection is idle it sends
-    /// the statements from the calling thread (libpq is in non-blocking mode: sending never waits) and
-    /// only then hands the wait for results to the queue, so waking the queue's thread overlaps with
-    /// the server's work instead of delaying the send.
+    /// Sends a pipeline (see ``perform(as:cancellable:_:)``).
     private func performPipeline(_ queries: [PostgresQuery], as sender: TransactionOwnership.Sender) async throws -> [PostgresRows] {
         try Task.checkCancellation()
         // Before anything is queued, so a transaction's BEGIN is never spent on a statement that cannot be sent.
         for query in queries {
             if let error = query.encodingError { throw error }
         }
-        let id = canceller.register()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
-                // The send runs under this lock, and the receive is queued before it is released, so an
-                // operation queued meanwhile cannot get ahead of it; the lock also orders the session's
-                // last use on the queue before this thread's use.
-                gate.withLock { gate in
-                    gate.queued += 1
-                    let session = self.session
-                    guard gate.queued == 1, let started = canceller.startIfUnlocked(id) else {
-                        enqueue(id, sender, continuation) { session, first in
-                            try session.runPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)
-                        }
-                        return
-                    }
-                    guard started else {
-                        gate.queued -= 1
-                        continuation.resume(throwing: CancellationError())
-                        return
-                    }
-                    let sent: Session.SentPipeline
-                    do {
-                        let first = try gate.ownership.start(sender)
-                        sent = try session.sendPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)
-                    } catch {
-                        _ = canceller.finish(id)
-                        gate.queued -= 1
-                        continuation.resume(throwing: error)
-                        return
-                    }
-                    queue.async { [self] in
-                        complete(id, continuation, Result { try session.receivePipeline(sent) })
+        return try await perform(as: sender, .pipeline(queries))
+    }
+
+    /// Starts `operation`, whose turn it is, and then each waiting operation that ends at once
+    /// (refused, cancelled, failed to send), until one is left reading or none waits. Runs on
+    /// whichever thread holds the turn: the caller's, or the loop's after a read ended.
+    private func run(_ first: Operation) {
+        var next: Operation? = first
+        while let operation = next {
+            guard let started = canceller.startIfUnlocked(operation.id) else {
+                // A cancel request is on its way to the server (the canceller holds its lock across
+                // PQcancel): wait for it off the loop and the cooperative pool, then carry on on the loop.
+                DispatchQueue.global().async { [self] in
+                    let started = canceller.start(operation.id)
+                    eventLoop.execute { [self] in
+                        if let after = begin(operation, started: started) { run(after) }
                     }
                 }
-            }
-        } onCancel: { [canceller] in
-            // PQcancel blocks while it reaches the server: keep it off the cooperative pool.
-            DispatchQueue.global().async { canceller.cancel(id) }
-        }
-    }
-
-    /// Queues operation `id` of `sender` on the connection's queue; the caller has counted it in `gate`.
-    private func enqueue<T: Sendable>(
-        _ id: UInt64,
-        _ sender: TransactionOwnership.Sender?,
-        _ continuation: UnsafeContinuation<T, any Error>,
-        _ work: @escaping @Sendable (Session, _ first: [PostgresQuery]) throws -> T
-    ) {
-        queue.async { [self] in
-            guard canceller.start(id) else {
-                gate.withLock { $0.queued -= 1 }
-                continuation.resume(throwing: CancellationError())
                 return
             }
-            complete(id, continuation, Result {
-                let first = try gate.withLock { gate in try sender.map { try gate.ownership.start($0) } ?? [] }
-                return try work(session, first)
-            })
+            next = begin(operation, started: started)
         }
     }
 
-    /// Ends operation `id` on the queue: uncounts it and resumes its caller. A statement the server
-    /// cancelled because the task asked for it reports `CancellationError`.
-    private func complete<T: Sendable>(_ id: UInt64, _ continuation: UnsafeContinuation<T, any Error>, _ result: Result<T, any Error>) {
-        let cancelled = canceller.finish(id)
-        gate.withLock { $0.queued -= 1 }
-        if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
-            continuation.resume(throwing: CancellationError())
-        } else {
-            continuation.resume(with: result)
+    /// Starts one operation; returns the next one to start when this one ended at once.
+    private func begin(_ operation: Operation, started: Bool) -> Operation? {
+        guard started else { return complete(operation, .failure(CancellationError())) }
+        let reading: Reading
+        do {
+            let first = try gate.withLock { gate in try operation.sender.map { try gate.ownership.start($0) } ?? [] }
+            switch operation.work {
+            case .pipeline(let queries):
+                reading = .pipeline(
+                    PipelineReader(try session.sendPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)),
+                    thenScript: nil)
+            case .script(let sql):
+                reading = first.isEmpty
+                    ? .simple(try session.startScript(sql), isReset: false)
+                    : .pipeline(PipelineReader(try session.sendPipeline(first, firstReported: first.count)), thenScript: sql)
+            case .reset:
+                reading = .simple(try session.startReset(), isReset: true)
+            case .rollback:
+                guard session.transactionStatus != PQTRANS_IDLE else { return complete(operation, .success([])) }
+                reading = .pipeline(PipelineReader(try session.sendPipeline(["ROLLBACK"])), thenScript: nil)
+            case .close:
+                stopWatchingSocket()
+                session.close()
+                return complete(operation, .success([]))
+            }
+        } catch {
+            return complete(operation, .failure(error))
         }
+        return leaveToLoop(operation, reading)
+    }
+
+    /// Leaves `reading` to the loop: stores it, then arms the socket. From then on this thread must
+    /// not touch the session. Returns the next operation to start if arming failed.
+    private func leaveToLoop(_ operation: Operation, _ reading: Reading) -> Operation? {
+        gate.withLock { $0.reading = (operation, reading) }
+        let armed = socket.withLock { socket in socket.map { eventLoop.arm($0, writable: reading.needsFlush) } ?? false }
+        if armed { return nil }
+        // Not armed, so no event can come: the read is still this thread's.
+        _ = gate.withLock { $0.reading.take() }
+        return complete(operation, .failure(PostgresClientError(.connectionClosed, "the connection's socket cannot be watched (errno \(errno))")))
+    }
+
+    /// The loop's callback: the armed socket is ready. Reads what arrived; re-arms, or ends the
+    /// operation and starts the next.
+    private func socketReady(readable: Bool) {
+        guard let (operation, reading) = gate.withLock({ $0.reading.take() }) else { return }  // nothing armed: stale
+        let next: Operation?
+        do {
+            switch try advance(reading, mayRead: readable) {
+            case .done(let rows): next = complete(operation, .success(rows))
+            case .wait(let reading): next = leaveToLoop(operation, reading)
+            }
+        } catch {
+            next = complete(operation, .failure(error))
+        }
+        if let next { run(next) }
+    }
+
+    private enum Progress {
+        case done([PostgresRows])
+        case wait(Reading)
+    }
+
+    /// Reads what arrived for `reading`, and starts what follows it (a script after a transaction's BEGIN).
+    private func advance(_ reading: Reading, mayRead: Bool) throws -> Progress {
+        var mayRead = mayRead
+        var reading = reading
+        while true {
+            switch reading {
+            case .pipeline(var reader, let script):
+                guard let rows = try session.advance(&reader, mayRead: mayRead) else {
+                    return .wait(.pipeline(reader, thenScript: script))
+                }
+                guard let script else { return .done(rows) }
+                reading = .simple(try session.startScript(script), isReset: false)
+                mayRead = false
+            case .simple(var reader, let isReset):
+                guard try session.advance(&reader, mayRead: mayRead) else { return .wait(.simple(reader, isReset: isReset)) }
+                if isReset { session.finishReset() }
+                return .done([])
+            }
+        }
+    }
+
+    /// Ends `operation`: publishes the session's figures, passes the turn to the next waiting
+    /// operation (returned, for the caller to start) or frees it, and resumes the caller. A statement
+    /// the server cancelled because the task asked for it reports `CancellationError`.
+    private func complete(_ operation: Operation, _ result: Result<[PostgresRows], any Error>) -> Operation? {
+        let cancelled = canceller.finish(operation.id)
+        let stats = Stats(session)
+        let next = gate.withLock { gate -> Operation? in
+            gate.stats = stats
+            if let next = gate.waiting.popFirst() { return next }
+            gate.busy = false
+            return nil
+        }
+        if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
+            operation.continuation.resume(throwing: CancellationError())
+        } else {
+            operation.continuation.resume(with: result)
+        }
+        return next
+    }
+
+    /// Takes the socket off the loop, once. Its descriptor must still be open unless libpq closed it.
+    private func stopWatchingSocket() {
+        guard let registered = socket.withLock({ $0.take() }) else { return }
+        eventLoop.deregister(registered, stillOpen: session.socket == registered.fd)
     }
 }

@@ -2,12 +2,12 @@ import CLibPQ
 import Foundation
 import Logging
 
-/// The libpq state of one connection. Used by one thread at a time: its connection's serial queue,
-/// or a caller that `PostgresConnection` lets send while nothing is queued; it needs no locks of its
-/// own (hence `@unchecked Sendable`).
+/// The libpq state of one connection. Nothing here blocks: the socket is in libpq's non-blocking
+/// mode, results are read as they arrive (``advance(_:mayRead:)-(PipelineReader,_)``) and output is
+/// flushed while reading, so a large pipeline cannot deadlock with the server.
 ///
-/// The socket is in libpq's non-blocking mode and every wait is a `poll()` on that queue's thread,
-/// so a large pipeline cannot deadlock with the server (output is flushed while results are read).
+/// `@unchecked Sendable`: used by one thread at a time, the one whose operation holds its
+/// connection's turn (`PostgresConnection`'s gate, whose lock hands it from thread to thread).
 final class Session: @unchecked Sendable {
     private(set) var pg: OpaquePointer?
     private var statements: StatementCache
@@ -36,7 +36,7 @@ final class Session: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Connects, blocking the calling thread (the connection's queue) until done.
+    /// Connects, blocking the calling thread until done: never call it on an event loop or Swift's cooperative pool.
     static func connect(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> Session {
         var parameters = configuration.parameters
         parameters["connect_timeout"] = parameters["connect_timeout"] ?? "10"
@@ -86,16 +86,6 @@ final class Session: @unchecked Sendable {
         case sync
     }
 
-    /// Sends every statement (preparing those not yet cached) followed by one Sync, in one write,
-    /// then reads each statement's result. Returns one result per statement from `firstReported` on;
-    /// statements before it (a transaction's prelude) run but are not returned.
-    ///
-    /// Statements between two Syncs form one implicit transaction: if one fails, the later ones are
-    /// skipped and, outside an explicit transaction, the earlier ones are rolled back.
-    func runPipeline(_ queries: [PostgresQuery], firstReported: Int = 0, isRetry: Bool = false) throws -> [PostgresRows] {
-        try receivePipeline(try sendPipeline(queries, firstReported: firstReported, isRetry: isRetry))
-    }
-
     /// A pipeline sent (at least partly: the rest is flushed while reading) whose results are still to be read.
     struct SentPipeline: Sendable {
         fileprivate let queries: [PostgresQuery]
@@ -105,9 +95,14 @@ final class Session: @unchecked Sendable {
         fileprivate let needsFlush: Bool
     }
 
-    /// The first half of ``runPipeline(_:firstReported:isRetry:)``: queues every statement and the Sync
-    /// and writes what the socket takes now. Never waits, so a caller may run it on any thread that
-    /// owns the session.
+    /// Sends every statement (preparing those not yet cached) followed by one Sync, in one write:
+    /// queues them all and writes what the socket takes now (the rest is flushed while reading).
+    /// Never waits, so whichever thread owns the session may run it. Read the results with a
+    /// ``PipelineReader``; one result per statement from `firstReported` on, statements before it (a
+    /// transaction's prelude) run but are not returned.
+    ///
+    /// Statements between two Syncs form one implicit transaction: if one fails, the later ones are
+    /// skipped and, outside an explicit transaction, the earlier ones are rolled back.
     func sendPipeline(_ queries: [PostgresQuery], firstReported: Int = 0, isRetry: Bool = false) throws -> SentPipeline {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         for query in queries {
@@ -163,50 +158,55 @@ final class Session: @unchecked Sendable {
         return SentPipeline(queries: queries, firstReported: firstReported, isRetry: isRetry, steps: steps, needsFlush: flushed == 1)
     }
 
-    /// The second half of ``runPipeline(_:firstReported:isRetry:)``: waits for and reads each
-    /// statement's result. Blocks: run it on the connection's queue.
-    func receivePipeline(_ sent: SentPipeline) throws -> [PostgresRows] {
+    /// Reads what has arrived of a pipeline's results, without blocking. Returns the results once the
+    /// pipeline's Sync has arrived, nil when it needs the socket to be readable again (and writable
+    /// too while `reader.needsFlush`). `mayRead`: the socket was reported ready, so reading is worth a try.
+    func advance(_ reader: inout PipelineReader, mayRead: Bool) throws -> [PostgresRows]? {
         guard let pg else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
-        let queries = sent.queries, firstReported = sent.firstReported, isRetry = sent.isRetry, steps = sent.steps
-        var results = [PostgresRows?](repeating: nil, count: queries.count)
-        var firstError: PostgresError?
-        var needsFlush = sent.needsFlush
-        func report(_ result: OpaquePointer, statement: Int) {
-            guard firstError == nil else { return }
-            var error = PostgresError(result: result)
-            if queries.count - firstReported > 1 && statement >= firstReported {
-                error.statementIndex = statement - firstReported
-            }
-            firstError = error
-        }
-
-        for step in steps {
-            if case .sync = step {
-                guard var result = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
-                if PQresultStatus(result) == PGRES_FATAL_ERROR {
-                    // A backend terminated mid-pipeline answers with its FATAL error and hangs up; an
-                    // ERROR here is the implicit commit's (a deferred constraint), and the sync follows.
-                    let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) }
-                    guard PQstatus(pg) == CONNECTION_OK, severity == "ERROR" else { PQclear(result); throw brokenConnection() }
-                    if firstError == nil { firstError = PostgresError(result: result) }
-                    PQclear(result)
-                    guard let sync = try nextResult(&needsFlush) else { throw protocolFailure("pipeline ended without its sync") }
-                    result = sync
+        var mayRead = mayRead
+        while true {
+            let steps = reader.sent.steps
+            while reader.step < steps.count {
+                let step = steps[reader.step]
+                if case .sync = step {
+                    let result: OpaquePointer
+                    switch try nextResult(&reader.needsFlush, &mayRead) {
+                    case .wouldBlock: return nil
+                    case .end: throw protocolFailure("pipeline ended without its sync")
+                    case .result(let next): result = next
+                    }
+                    if !reader.sawSyncError, PQresultStatus(result) == PGRES_FATAL_ERROR {
+                        // A backend terminated mid-pipeline answers with its FATAL error and hangs up; an
+                        // ERROR here is the implicit commit's (a deferred constraint), and the sync follows.
+                        let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) }
+                        guard PQstatus(pg) == CONNECTION_OK, severity == "ERROR" else { PQclear(result); throw brokenConnection() }
+                        if reader.firstError == nil { reader.firstError = PostgresError(result: result) }
+                        PQclear(result)
+                        reader.sawSyncError = true
+                        continue
+                    }
+                    defer { PQclear(result) }
+                    guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else { throw protocolFailure("expected the pipeline sync") }
+                    reader.step += 1
+                    continue
                 }
-                defer { PQclear(result) }
-                guard PQresultStatus(result) == PGRES_PIPELINE_SYNC else { throw protocolFailure("expected the pipeline sync") }
-                continue
-            }
-            while let result = try nextResult(&needsFlush) {
+                let result: OpaquePointer
+                switch try nextResult(&reader.needsFlush, &mayRead) {
+                case .wouldBlock: return nil
+                case .end:
+                    reader.step += 1
+                    continue
+                case .result(let next): result = next
+                }
                 let status = PQresultStatus(result)
                 switch step {
                 case .execute(let key, let statement):
                     if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY {
-                        results[statement] = PostgresRows(taking: result)
+                        reader.results[statement] = PostgresRows(taking: result)
                         continue
                     }
                     if status == PGRES_FATAL_ERROR {
-                        report(result, statement: statement)
+                        reader.report(result, statement: statement)
                         // The server dropped or invalidated the prepared statement: prepare afresh next time.
                         let code = PostgresError(result: result).code
                         if let key, code == SQLState("26000") || code == .featureNotSupported { statements.remove(key) }
@@ -220,40 +220,47 @@ final class Session: @unchecked Sendable {
                         preparedCount += 1
                     } else {
                         statements.remove(key)
-                        if status == PGRES_FATAL_ERROR { report(result, statement: statement) }
+                        if status == PGRES_FATAL_ERROR { reader.report(result, statement: statement) }
                     }
                 case .deallocate, .sync:
                     break
                 }
                 PQclear(result)
             }
-        }
-        guard PQexitPipelineMode(pg) == 1 else { throw protocolFailure("cannot leave pipeline mode") }
-        if let firstError {
-            // A cached statement went stale (its table changed shape, or the server forgot it). Outside a
-            // transaction the failed pipeline was rolled back as a whole, so running it again is safe.
-            let stale = firstError.code == SQLState("26000")
-                || (firstError.code == .featureNotSupported && firstError.message.hasPrefix("cached plan must not change"))
-            if stale, !isRetry, PQtransactionStatus(pg) == PQTRANS_IDLE {
-                return try runPipeline(queries, firstReported: firstReported, isRetry: true)
+            guard PQexitPipelineMode(pg) == 1 else { throw protocolFailure("cannot leave pipeline mode") }
+            let sent = reader.sent
+            if let firstError = reader.firstError {
+                // A cached statement went stale (its table changed shape, or the server forgot it). Outside a
+                // transaction the failed pipeline was rolled back as a whole, so running it again is safe.
+                let stale = firstError.code == SQLState("26000")
+                    || (firstError.code == .featureNotSupported && firstError.message.hasPrefix("cached plan must not change"))
+                if stale, !sent.isRetry, PQtransactionStatus(pg) == PQTRANS_IDLE {
+                    reader = PipelineReader(try sendPipeline(sent.queries, firstReported: sent.firstReported, isRetry: true))
+                    mayRead = false
+                    continue
+                }
+                throw firstError
             }
-            throw firstError
+            return reader.results[sent.firstReported...].map { $0! }
         }
-        return results[firstReported...].map { $0! }
     }
 
-    /// Runs SQL text through the simple query protocol: several statements, no binds, text results
-    /// (ignored). For migration scripts and DDL; taints the session.
-    func runScript(_ sql: String) throws {
+    /// Starts SQL text through the simple query protocol: several statements, no binds, text results
+    /// (ignored). For migration scripts and DDL; taints the session. Read it with ``advance(_:mayRead:)-(SimpleQueryReader,_)``.
+    func startScript(_ sql: String) throws -> SimpleQueryReader {
         guard pg != nil, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         isTainted = true
-        try runSimpleQuery(sql)
+        return try startSimpleQuery(sql)
     }
 
-    /// Clears all session state (`DISCARD ALL`: settings, temporary objects, `LISTEN`s, advisory
-    /// locks, prepared statements, cursors) and the statement cache, in one round trip.
-    func reset() throws {
-        try runSimpleQuery("DISCARD ALL")
+    /// Starts clearing all session state (`DISCARD ALL`: settings, temporary objects, `LISTEN`s,
+    /// advisory locks, prepared statements, cursors), one round trip; ``finishReset()`` once it is read.
+    func startReset() throws -> SimpleQueryReader {
+        try startSimpleQuery("DISCARD ALL")
+    }
+
+    /// The statement cache and buffered notifications go with the session state `DISCARD ALL` dropped.
+    func finishReset() {
         statements.removeAll()
         if let pg {
             // Notifications of the dropped LISTENs, still buffered by libpq: not for the next user.
@@ -262,15 +269,28 @@ final class Session: @unchecked Sendable {
         isTainted = false
     }
 
-    private func runSimpleQuery(_ sql: String) throws {
+    private func startSimpleQuery(_ sql: String) throws -> SimpleQueryReader {
         guard let pg, !isBroken else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         guard PQsendQuery(pg, sql) == 1 else { throw sendFailure() }
         roundTrips += 1
-        var needsFlush = true
-        var firstError: PostgresError?
-        while let result = try nextResult(&needsFlush) {
+        return SimpleQueryReader()
+    }
+
+    /// Reads what has arrived of a simple query's results, without blocking: true once all are in
+    /// (throwing the first error), false when it needs the socket again.
+    func advance(_ reader: inout SimpleQueryReader, mayRead: Bool) throws -> Bool {
+        var mayRead = mayRead
+        while true {
+            let result: OpaquePointer
+            switch try nextResult(&reader.needsFlush, &mayRead) {
+            case .wouldBlock: return false
+            case .end:
+                if let firstError = reader.firstError { throw firstError }
+                return true
+            case .result(let next): result = next
+            }
             let status = PQresultStatus(result)
-            if status == PGRES_FATAL_ERROR, firstError == nil { firstError = PostgresError(result: result) }
+            if status == PGRES_FATAL_ERROR, reader.firstError == nil { reader.firstError = PostgresError(result: result) }
             if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
                 PQclear(result)
                 isBroken = true
@@ -278,7 +298,6 @@ final class Session: @unchecked Sendable {
             }
             PQclear(result)
         }
-        if let firstError { throw firstError }
     }
 
     /// True when an idle connection is still alive. Reads anything the server sent while idle (a
@@ -304,11 +323,19 @@ final class Session: @unchecked Sendable {
         return PQstatus(pg) == CONNECTION_OK
     }
 
-    // MARK: Waiting
+    // MARK: Reading without blocking
 
-    /// The next result, or nil at the end of a statement's results; flushes output and waits on the
-    /// socket as needed. Throws when the connection breaks.
-    private func nextResult(_ needsFlush: inout Bool) throws -> OpaquePointer? {
+    enum Next {
+        case result(OpaquePointer)
+        /// The end of one statement's results (libpq's NULL result).
+        case end
+        /// Nothing more until the socket is ready again.
+        case wouldBlock
+    }
+
+    /// The next result, the end of a statement's results, or `wouldBlock`; flushes pending output,
+    /// and reads the socket once when `mayRead` (it was reported ready). Throws when the connection breaks.
+    private func nextResult(_ needsFlush: inout Bool, _ mayRead: inout Bool) throws -> Next {
         guard let pg else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
         while true {
             if needsFlush {
@@ -319,13 +346,17 @@ final class Session: @unchecked Sendable {
             if PQisBusy(pg) == 0 {
                 let result = PQgetResult(pg)
                 if result == nil && PQstatus(pg) != CONNECTION_OK { throw brokenConnection() }
-                return result
+                return result.map(Next.result) ?? .end
             }
-            let ready = tk_wait_socket(PQsocket(pg), 1, needsFlush ? 1 : 0, -1)
-            if ready < 0 && errno != EINTR { throw brokenConnection() }
+            guard mayRead else { return .wouldBlock }
+            // Level-triggered readiness: whatever this one read leaves in the socket is reported again.
+            mayRead = false
             if PQconsumeInput(pg) == 0 { throw brokenConnection() }
         }
     }
+
+    /// The descriptor libpq reads and writes, or -1 once libpq closed it (the connection broke).
+    var socket: Int32 { pg.map { PQsocket($0) } ?? -1 }
 
     private func brokenConnection() -> PostgresClientError {
         isBroken = true
@@ -346,6 +377,40 @@ final class Session: @unchecked Sendable {
         return PostgresClientError(
             .protocolError, "\(what): \(reason.trimmingCharacters(in: .whitespacesAndNewlines)); the connection was closed")
     }
+}
+
+/// The reading state of one pipeline, resumable between readiness events (see ``Session/advance(_:mayRead:)-(PipelineReader,_)``).
+struct PipelineReader: Sendable {
+    fileprivate(set) var sent: Session.SentPipeline
+    /// Output libpq still has queued: wait for writability too.
+    fileprivate(set) var needsFlush: Bool
+    fileprivate var step = 0
+    /// The Sync step met the implicit commit's ERROR; the Sync itself follows.
+    fileprivate var sawSyncError = false
+    fileprivate var results: [PostgresRows?]
+    fileprivate var firstError: PostgresError?
+
+    init(_ sent: Session.SentPipeline) {
+        self.sent = sent
+        self.needsFlush = sent.needsFlush
+        self.results = [PostgresRows?](repeating: nil, count: sent.queries.count)
+    }
+
+    fileprivate mutating func report(_ result: OpaquePointer, statement: Int) {
+        guard firstError == nil else { return }
+        var error = PostgresError(result: result)
+        if sent.queries.count - sent.firstReported > 1 && statement >= sent.firstReported {
+            error.statementIndex = statement - sent.firstReported
+        }
+        firstError = error
+    }
+}
+
+/// The reading state of one simple query (a script, or `DISCARD ALL`).
+struct SimpleQueryReader: Sendable {
+    /// PQsendQuery leaves its output to be flushed.
+    fileprivate(set) var needsFlush = true
+    fileprivate var firstError: PostgresError?
 }
 
 /// Routes server notices (`NOTICE: ...`) to the logger instead of libpq's default of stderr, and

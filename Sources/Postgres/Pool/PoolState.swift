@@ -31,9 +31,11 @@ struct PoolState<Connection> {
 
     init(maxConnections: Int) { self.maxConnections = max(1, maxConnections) }
 
-    /// A caller (known as `waiter`) wants a connection.
-    mutating func lease(waiter: Int) -> LeaseAction {
+    /// A caller (known as `waiter`) wants a connection: the most recently returned idle one that
+    /// `preferring` accepts, else the most recently returned.
+    mutating func lease(waiter: Int, preferring: ((Connection) -> Bool)? = nil) -> LeaseAction {
         if isClosed { return .fail }
+        if let preferring, let index = idle.lastIndex(where: preferring) { return .use(idle.remove(at: index)) }
         if let connection = idle.popLast() { return .use(connection) }
         if open < maxConnections {
             open += 1

@@ -24,6 +24,8 @@ public actor PostgresPool: PostgresExecutor {
     /// The most connections open at once.
     public nonisolated let maxConnections: Int
     public nonisolated let logger: Logger
+    /// The loops the pool's connections are spread over.
+    public nonisolated let eventLoopGroup: PostgresEventLoopGroup
     private var state: PoolState<PostgresConnection>
     private var waiting: [Int: CheckedContinuation<PostgresConnection, any Error>] = [:]
     private var nextWaiter = 0
@@ -36,8 +38,10 @@ public actor PostgresPool: PostgresExecutor {
         maxConnections: Int = 8,
         acquireTimeout: Duration = .seconds(10),
         statementCacheCapacity: Int = 256,
-        logger: Logger = Logger(label: "tenantkit.pool")
+        logger: Logger = Logger(label: "tenantkit.pool"),
+        eventLoopGroup: PostgresEventLoopGroup = .shared
     ) {
+        self.eventLoopGroup = eventLoopGroup
         self.configuration = configuration
         self.acquireTimeout = acquireTimeout
         self.statementCacheCapacity = statementCacheCapacity
@@ -51,7 +55,27 @@ public actor PostgresPool: PostgresExecutor {
     public var openConnections: Int { state.open }
 
     /// Leases a connection for `body` and takes it back afterwards, whatever happens.
+    ///
+    /// `body` runs with the connection's ``PostgresConnection/eventLoop`` as its preferred task
+    /// executor, so each of its round trips is sent, awaited and resumed on that loop's thread with
+    /// no hand-off; a caller on another executor is resumed there once, when `body` is done. A caller
+    /// already running on one of the pool's loops gets a connection of that loop when one is idle.
+    /// New connections are spread over the group's loops in turn.
     public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        do {
+            let result = try await withTaskExecutorPreference(connection.eventLoop) { try await body(connection) }
+            await giveBack(connection)
+            return result
+        } catch {
+            await giveBack(connection)
+            throw error
+        }
+    }
+
+    /// ``withConnection(_:)`` without the executor preference, for one round trip: moving a caller
+    /// that is not on the loop there and back would cost two hand-offs to save one.
+    func withLeasedConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await lease()
         do {
             let result = try await body(connection)
@@ -75,11 +99,18 @@ public actor PostgresPool: PostgresExecutor {
     }
 
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await withConnection { try await $0.query(query) }
+        try await withLeasedConnection { try await $0.query(query) }
     }
 
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
-        try await withConnection { try await $0.pipeline(queries) }
+        try await withLeasedConnection { try await $0.pipeline(queries) }
+    }
+
+    /// Runs `prelude(backendPID) + queries` in one pipeline on one leased connection (one round trip).
+    public func pipeline(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        try await withLeasedConnection { connection in try await connection.pipeline(prelude(connection.backendPID) + queries) }
     }
 
     /// Closes idle connections now and leased ones as they come back; waiting callers fail.
@@ -98,7 +129,10 @@ public actor PostgresPool: PostgresExecutor {
             try Task.checkCancellation()
             nextWaiter += 1
             let waiter = nextWaiter
-            switch state.lease(waiter: waiter) {
+            // A caller on one of the pool's loops prefers a connection of that loop: no hand-off.
+            var preferring: ((PostgresConnection) -> Bool)?
+            if let here = PostgresEventLoop.current { preferring = { $0.eventLoop === here } }
+            switch state.lease(waiter: waiter, preferring: preferring) {
             case .use(let connection):
                 if connection.isReusable() { return connection }
                 logger.info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
@@ -117,7 +151,8 @@ public actor PostgresPool: PostgresExecutor {
 
     private func openNow() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+            return try await PostgresConnection.connect(
+                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
         } catch {
             if let other = state.discard() { openConnection(for: other) }
             throw error
@@ -129,7 +164,7 @@ public actor PostgresPool: PostgresExecutor {
         Task {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger)
+                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
                 await self.deliver(connection, to: waiter)
             } catch {
                 self.failOpen(for: waiter, error)

@@ -203,8 +203,10 @@ public actor OrgSession {
     }
 
     /// Runs `work` as a task the session can cancel on a switch; cancelling the caller cancels it too.
+    /// The task runs on one of the pool's event loops (in turn) and leases idle connections of that
+    /// loop first, whose round trips are then sent, awaited and resumed on one thread.
     private func tracked<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task = Task { try await work() }
+        let task = Task(executorPreference: store.pool.eventLoopGroup.next()) { try await work() }
         nextID += 1
         let id = nextID
         inFlight[id] = { task.cancel() }

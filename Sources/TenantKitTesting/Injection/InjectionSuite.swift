@@ -119,6 +119,9 @@ public struct InjectionSuite: Sendable {
             try? await database.drop()
             return run.result(duration: ContinuousClock.now - started)
         }
+        // Roles are cluster-wide: no other test may create or drop one between the two snapshots.
+        await ClusterRoleChanges.shared.beginObserving()
+        var observing = true
         do {
             let protection = try await DatabaseSnapshot.Protection.of(principal, on: admin)
             let before = try await DatabaseSnapshot.take(on: admin, protecting: protection)
@@ -132,6 +135,8 @@ public struct InjectionSuite: Sendable {
 
             run.residue = try await LeaseResidue.probe(pool).differences(from: clean)
             run.changes = try await DatabaseSnapshot.take(on: admin, protecting: protection).differences(from: before)
+            observing = false
+            await ClusterRoleChanges.shared.endObserving()
 
             for check in victimChecks + attack.victimChecks {
                 do {
@@ -147,6 +152,7 @@ public struct InjectionSuite: Sendable {
         } catch {
             run.harnessError = SecretScanner.text(of: error)
         }
+        if observing { await ClusterRoleChanges.shared.endObserving() }
         await context.resources.closeAll()
         await pool.close()
         await admin.close()

@@ -20,12 +20,6 @@ public protocol OrgScopeHost: PostgresExecutor {
 }
 
 extension PostgresPool: OrgScopeHost {
-    public nonisolated func pipeline(
-        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
-    ) async throws -> [PostgresRows] {
-        try await withConnection { connection in try await connection.pipeline(prelude: prelude, queries) }
-    }
-
     public nonisolated func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,

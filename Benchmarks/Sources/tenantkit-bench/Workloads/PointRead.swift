@@ -25,6 +25,7 @@ struct PointReadWorkload: Workload {
     let title = "Point read by id (runs), one connection, sequential"
     let defaultOpsPerRound = 5_000
     static let scoped = "TenantKit OrgScope, signed context (RLS on)"
+    static let scopedOnLoop = "TenantKit OrgScope, signed context (RLS on), task on the connection's event loop"
     static let plain = "TenantKit OrgScope, plain setting (RLS on, bench role)"
     static let unscoped = "TenantKit unscoped (RLS off)"
     static let raw = "raw libpq (unscoped)"
@@ -36,7 +37,8 @@ struct PointReadWorkload: Workload {
         [Target(label: "signed context >= 0.9x plain setting", contender: Self.scoped, baseline: Self.plain, minRatio: 0.9),
          Target(label: "scoped >= 0.8x raw libpq unscoped", contender: Self.scoped, baseline: Self.raw, minRatio: 0.8),
          Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
-         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5)]
+         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5),
+         Target(label: "scoped, task on the loop >= 0.85x raw libpq, same pipeline", contender: Self.scopedOnLoop, baseline: Self.rawScoped, minRatio: 0.85)]
     }
 
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
@@ -44,6 +46,7 @@ struct PointReadWorkload: Workload {
         let keys = RunKeys(db)
         var contenders: [any Contender] = [
             try await TenantKitPointRead(name: Self.scoped, mode: .signed, db: db, keys: keys, env: env),
+            try await TenantKitPointRead(name: Self.scopedOnLoop, mode: .signed, db: db, keys: keys, env: env, onLoop: true),
             try await TenantKitPointRead(name: Self.plain, mode: .plain, db: db, keys: keys, env: env),
             try await TenantKitPointRead(name: Self.unscoped, mode: .unscoped, db: db, keys: keys, env: env),
             try RawPointRead(name: Self.raw, scoped: false, db: db, keys: keys, env: env),
@@ -56,8 +59,8 @@ struct PointReadWorkload: Workload {
         return contenders
     }
 
-    /// What the driver's design costs before any I/O: PostgresConnection runs every libpq call on
-    /// its own DispatchQueue and resumes the task through a continuation, two thread hand-offs per call.
+    /// What the driver's former design cost before any I/O: a DispatchQueue hop and a continuation
+    /// resume, the two thread hand-offs per call it paid before the event loop.
     func extras(_ env: BenchEnvironment) async throws -> [String: Double] {
         let queue = DispatchQueue(label: "bench.hop")
         let sample = await RoundSample.sequential(ops: 20_000) { _ in
@@ -197,17 +200,21 @@ final class TenantKitPointRead: Contender, @unchecked Sendable {
     private let context: any TenantContext
     private let connection: PostgresConnection
     private let keys: RunKeys
+    /// The calling task prefers the connection's event loop as its executor: no thread hand-off per read.
+    private let onLoop: Bool
     private var offset = 0
 
-    init(name: String, mode: ScopeMode, db: BenchDatabase, keys: RunKeys, env: BenchEnvironment) async throws {
+    init(name: String, mode: ScopeMode, db: BenchDatabase, keys: RunKeys, env: BenchEnvironment, onLoop: Bool = false) async throws {
         self.name = name
         self.mode = mode
+        self.onLoop = onLoop
         self.keys = keys
         context = mode.context(env)
         connection = try await PostgresConnection.connect(mode.configuration(db))
         note = mode == .unscoped
             ? "connection.fetchOne(rendered Select) as \(bypassRole) (BYPASSRLS), no context"
             : "OrgScope(on: connection).fetchOne(Select...) as \(mode.role), \(mode.contextName): context + SELECT in one pipeline, implicit transaction"
+                + (onLoop ? "; the measuring task runs under withTaskExecutorPreference(connection.eventLoop)" : "")
         // The baselines use SQLText.runByID: make sure it is what the builder sends.
         let rendered = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: context, on: connection)
             .render(runByIDStatement(keys.runs[0]))
@@ -218,7 +225,14 @@ final class TenantKitPointRead: Contender, @unchecked Sendable {
     func runRound(ops: Int) async throws -> RoundSample {
         let start = offset
         offset += ops
-        return try await RoundSample.sequential(ops: ops) { i in
+        guard !onLoop else {
+            return try await withTaskExecutorPreference(connection.eventLoop) { try await reads(ops: ops, from: start) }
+        }
+        return try await reads(ops: ops, from: start)
+    }
+
+    private func reads(ops: Int, from start: Int) async throws -> RoundSample {
+        try await RoundSample.sequential(ops: ops) { i in
             let k = (start + i) % keys.count
             let scope = OrgScope(orgID: keys.orgs[k], actor: .user(BenchIDs.user), context: context, on: connection)
             let run: RunSummary

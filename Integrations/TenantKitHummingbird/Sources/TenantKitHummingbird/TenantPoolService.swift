@@ -1,0 +1,59 @@
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// A ``Postgres/PostgresPool`` as a swift-service-lifecycle `Service`: it runs until graceful
+/// shutdown, then closes the pool and waits for the work in flight to finish.
+///
+/// On graceful shutdown the pool stops leasing (new calls fail with `poolClosed`), closes its idle
+/// connections at once and each leased one as its statement or transaction returns it; `run()`
+/// returns when every connection is closed, or after `drainTimeout` (then the rest close as they
+/// come back). On cancellation it closes without waiting.
+///
+/// A `ServiceGroup` shuts its services down in reverse order, so list the pool before the HTTP
+/// server: requests finish first, then the pool drains. Hummingbird's `Application(services:)`
+/// already runs its server after the services it is given.
+///
+/// ```swift
+/// let app = Application(router: router, services: [TenantPoolService(pool: store.pool)])
+/// try await app.runService()
+/// ```
+public struct TenantPoolService: Service {
+    /// The pool it closes.
+    public let pool: PostgresPool
+    /// The longest `run()` waits for leased connections after graceful shutdown.
+    public let drainTimeout: Duration
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - pool: the pool to close on shutdown.
+    ///   - drainTimeout: the longest wait for work in flight.
+    ///   - logger: says when draining timed out.
+    public init(pool: PostgresPool, drainTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "tenantkit.pool.service")) {
+        self.pool = pool
+        self.drainTimeout = drainTimeout
+        self.logger = logger
+    }
+
+    /// Waits for graceful shutdown, then closes and drains the pool; on cancellation closes it and
+    /// rethrows `CancellationError`.
+    public func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            await pool.close()  // cancelled: no time to drain
+            throw error
+        }
+        await pool.close()
+        // The pool has no completion signal of its own; a short poll costs nothing at shutdown.
+        let deadline = ContinuousClock.now + drainTimeout
+        while await pool.openConnections > 0 {
+            guard ContinuousClock.now < deadline else {
+                let open = await pool.openConnections
+                logger.warning("pool did not drain in time; the remaining connections close as they are returned", metadata: ["pg.open": "\(open)"])
+                return
+            }
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }  // cancelled while draining
+        }
+    }
+}

@@ -11,7 +11,7 @@ import TenantKit
 ///
 /// | status | code | from |
 /// | --- | --- | --- |
-/// | 401 | `unauthenticated`, `invalid_api_key` | no or bad credential |
+/// | 401 | `unauthenticated`, `invalid_api_key`, `invalid_session` | no or bad credential |
 /// | 402 | `insufficient_credits` | ``TenantKit/TenantError/insufficientCredits(balance:requested:)`` |
 /// | 403 | `forbidden`, `not_a_member`, `pinned_to_api_key_organization`, `invitation_wrong_email` | roles, membership |
 /// | 404 | `not_found`, `invitation_not_found` | unknown rows and tokens |
@@ -57,6 +57,9 @@ public struct TenantHTTPError: HTTPResponseError, Sendable, Equatable {
         switch error {
         case .invalidAPIKey:
             TenantHTTPError(status: .unauthorized, code: "invalid_api_key", message: "The API key is not valid.")
+        case .invalidSession:
+            // Closed or expired elsewhere while the request ran: the client signs in again.
+            TenantHTTPError(status: .unauthorized, code: "invalid_session", message: "The session is not valid: sign in again.")
         case .insufficientCredits:
             TenantHTTPError(status: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), code: "insufficient_credits", message: "The ECU balance is too low for this.")
         case .forbidden:

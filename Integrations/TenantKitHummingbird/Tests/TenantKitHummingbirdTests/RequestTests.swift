@@ -172,7 +172,7 @@ import Testing
                     #expect(response.text == errorBody("invalid_input", "The request is not valid."))
                 }
             }
-            #expect(try await ada.session.read { try await $0.runs.recent() }.value.isEmpty)
+            #expect(try await ada.session.read { try await $0.runs.page() }.value.items.isEmpty)
         }
     }
 

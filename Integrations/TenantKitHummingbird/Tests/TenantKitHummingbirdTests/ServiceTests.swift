@@ -75,6 +75,7 @@ import Testing
             (.invitationRejected(.alreadyUsed), 410, "invitation_used"),
             (.invitationRejected(.wrongEmail), 403, "invitation_wrong_email"),
             (.invalidAPIKey, 401, "invalid_api_key"),
+            (.invalidSession, 401, "invalid_session"),
             (.notFound("catalog item \(org)"), 404, "not_found"),
             (.invalidInput("slug ada@acme.test is bad"), 422, "invalid_input"),
             (.alreadyExists("slug acme-secret"), 409, "already_exists"),

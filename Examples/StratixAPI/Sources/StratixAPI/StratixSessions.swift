@@ -47,6 +47,7 @@ public struct StratixPersistentSessions: TenantSessionResolver {
 /// A resolver per request catches the session it restored: the integration's resolver answer
 /// has no room for it (see the example's README, "What the integration could take").
 public struct StratixAuthMiddleware: RouterMiddleware {
+    /// The API's request context, which carries the live session.
     public typealias Context = StratixRequestContext
 
     /// The store requests act on.

@@ -66,6 +66,28 @@ public struct PageCursor: Codable, Sendable, Hashable, CustomStringConvertible {
         }
         return Array(values.dropFirst())
     }
+
+    /// The cursor after a row of a listing ordered by (a timestamp, an id).
+    init(listing: String, after date: Date, _ id: UUID) {
+        self.init(listing: listing, keys: [CursorKey.text(date), CursorKey.text(id)])
+    }
+
+    /// The cursor after a row of a listing ordered by (a text, an id).
+    init(listing: String, after text: String, _ id: UUID) {
+        self.init(listing: listing, keys: [text, CursorKey.text(id)])
+    }
+
+    /// The (timestamp, id) this cursor of `listing` names.
+    func dateAndID(of listing: String) throws -> (Date, UUID) {
+        let keys = try keys(of: listing, count: 2)
+        return (try CursorKey.date(keys[0], listing), try CursorKey.uuid(keys[1], listing))
+    }
+
+    /// The (text, id) this cursor of `listing` names.
+    func textAndID(of listing: String) throws -> (String, UUID) {
+        let keys = try keys(of: listing, count: 2)
+        return (keys[0], try CursorKey.uuid(keys[1], listing))
+    }
 }
 
 /// Sort keys as cursor text and back, exactly (a timestamp keeps every bit, so the next page

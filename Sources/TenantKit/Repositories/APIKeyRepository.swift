@@ -56,17 +56,14 @@ public struct APIKeyRepository: Sendable {
     /// Keys, newest first, `limit` at a time (admins only).
     public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<APIKey> {
         let limit = try checkedPageLimit(limit, "keys")
-        let after = try cursor.map { cursor -> (Date, UUID) in
-            let keys = try cursor.keys(of: "api_keys", count: 2)
-            return (try CursorKey.date(keys[0], "api_keys"), try CursorKey.uuid(keys[1], "api_keys"))
-        }
+        let after = try cursor.map { try $0.dateAndID(of: "api_keys") }
         let keys = try await scope.transaction { tx in
             try await tx.require(.admin, to: "listing API keys")
             let k = APIKeysTable.table
             return try await tx.fetchAll(
                 Select.from(k).columns(Self.columns(k)).keysetPage(by: k.createdAt, k.id, after: after, descending: true, limit: limit), as: APIKey.self)
         }
-        let next = keys.count == limit ? keys.last.map { PageCursor(listing: "api_keys", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+        let next = keys.count == limit ? keys.last.map { PageCursor(listing: "api_keys", after: $0.createdAt, $0.id) } : nil
         return Page(items: keys, next: next)
     }
 

@@ -53,12 +53,9 @@ public struct CatalogRepository: Sendable {
     /// Items by name then id, `limit` at a time, optionally of one `kind` and whose name contains `search`.
     public func page(kind: String? = nil, search: String? = nil, after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<CatalogItem> {
         let limit = try checkedPageLimit(limit, "items")
-        let after = try cursor.map { cursor -> (name: String, id: UUID) in
-            let keys = try cursor.keys(of: Self.listing, count: 2)
-            return (keys[0], try CursorKey.uuid(keys[1], Self.listing))
-        }
+        let after = try cursor.map { try $0.textAndID(of: Self.listing) }
         let items = try await scope.fetchAll(Self.pageQuery(kind: kind, search: search, after: after, limit: limit), as: CatalogItem.self)
-        let next = items.count == limit ? items.last.map { PageCursor(listing: Self.listing, keys: [$0.name, CursorKey.text($0.id)]) } : nil
+        let next = items.count == limit ? items.last.map { PageCursor(listing: Self.listing, after: $0.name, $0.id) } : nil
         return Page(items: items, next: next)
     }
 

@@ -50,16 +50,13 @@ public struct CreditRepository: Sendable {
     /// Ledger entries, newest first, `limit` at a time.
     public func history(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<LedgerEntry> {
         let limit = try checkedPageLimit(limit, "entries")
-        let after = try cursor.map { cursor -> (Date, UUID) in
-            let keys = try cursor.keys(of: "ledger", count: 2)
-            return (try CursorKey.date(keys[0], "ledger"), try CursorKey.uuid(keys[1], "ledger"))
-        }
+        let after = try cursor.map { try $0.dateAndID(of: "ledger") }
         let l = CreditLedgerTable.table
         let select = Select.from(l).columns(Self.columns(l))
             .keysetPage(by: l.createdAt, l.id, after: after, descending: true, limit: limit)
         let entries = try await scope.fetchAll(select, as: LedgerEntry.self)
         let next = entries.count == limit
-            ? entries.last.map { PageCursor(listing: "ledger", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+            ? entries.last.map { PageCursor(listing: "ledger", after: $0.createdAt, $0.id) } : nil
         return Page(items: entries, next: next)
     }
 

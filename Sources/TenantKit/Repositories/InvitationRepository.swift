@@ -64,10 +64,7 @@ public struct InvitationRepository: Sendable {
     /// Pending invitations, newest first, `limit` at a time (admins only).
     public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<Invitation> {
         let limit = try checkedPageLimit(limit, "invitations")
-        let after = try cursor.map { cursor -> (Date, UUID) in
-            let keys = try cursor.keys(of: "invitations", count: 2)
-            return (try CursorKey.date(keys[0], "invitations"), try CursorKey.uuid(keys[1], "invitations"))
-        }
+        let after = try cursor.map { try $0.dateAndID(of: "invitations") }
         let invitations = try await scope.transaction { tx in
             try await tx.require(.admin, to: "listing invitations")
             let i = InvitationsTable.table
@@ -78,7 +75,7 @@ public struct InvitationRepository: Sendable {
                 as: Invitation.self)
         }
         let next = invitations.count == limit
-            ? invitations.last.map { PageCursor(listing: "invitations", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+            ? invitations.last.map { PageCursor(listing: "invitations", after: $0.createdAt, $0.id) } : nil
         return Page(items: invitations, next: next)
     }
 

@@ -31,10 +31,7 @@ public struct MemberRepository: Sendable {
     /// Members by email, `limit` at a time.
     public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<Member> {
         let limit = try checkedPageLimit(limit, "members")
-        let after = try cursor.map { cursor -> (String, UUID) in
-            let keys = try cursor.keys(of: "members", count: 2)
-            return (keys[0], try CursorKey.uuid(keys[1], "members"))
-        }
+        let after = try cursor.map { try $0.textAndID(of: "members") }
         let m = MembershipsTable.table, u = UsersTable.table
         let members = try await scope.fetchAll(
             Select.from(m)
@@ -42,7 +39,7 @@ public struct MemberRepository: Sendable {
                 .join(u, on: u.id == m.userID)
                 .keysetPage(by: u.email, m.userID, after: after, limit: limit),
             as: Member.self)
-        let next = members.count == limit ? members.last.map { PageCursor(listing: "members", keys: [$0.email, CursorKey.text($0.userID)]) } : nil
+        let next = members.count == limit ? members.last.map { PageCursor(listing: "members", after: $0.email, $0.userID) } : nil
         return Page(items: members, next: next)
     }
 

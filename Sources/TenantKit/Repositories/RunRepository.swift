@@ -87,14 +87,11 @@ public struct RunRepository: Sendable {
     /// Runs, newest first, `limit` at a time.
     public func page(after cursor: PageCursor? = nil, limit: Int = 50) async throws -> Page<Run> {
         let limit = try checkedPageLimit(limit, "runs")
-        let after = try cursor.map { cursor -> (Date, UUID) in
-            let keys = try cursor.keys(of: "runs", count: 2)
-            return (try CursorKey.date(keys[0], "runs"), try CursorKey.uuid(keys[1], "runs"))
-        }
+        let after = try cursor.map { try $0.dateAndID(of: "runs") }
         let r = RunsTable.table
         let runs = try await scope.fetchAll(
             Select.from(r).columns(Self.columns(r)).keysetPage(by: r.createdAt, r.id, after: after, descending: true, limit: limit), as: Run.self)
-        let next = runs.count == limit ? runs.last.map { PageCursor(listing: "runs", keys: [CursorKey.text($0.createdAt), CursorKey.text($0.id)]) } : nil
+        let next = runs.count == limit ? runs.last.map { PageCursor(listing: "runs", after: $0.createdAt, $0.id) } : nil
         return Page(items: runs, next: next)
     }
 

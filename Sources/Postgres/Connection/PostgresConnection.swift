@@ -148,6 +148,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
 
     func pipeline(_ queries: [PostgresQuery], as sender: TransactionOwnership.Sender) async throws -> [PostgresRows] {
         guard !queries.isEmpty else { return [] }
+        let logger = StatementLogger.current(self.logger)
         if logger.logLevel <= .debug {
             for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
         }
@@ -162,7 +163,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     }
 
     func executeScript(_ sql: String, as sender: TransactionOwnership.Sender) async throws {
-        logger.debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
+        StatementLogger.current(logger).debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
         _ = try await perform(as: sender, .script(sql))
     }
 
@@ -247,7 +248,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
             _ = try await perform(as: .ending(id), cancellable: false, .rollback)
         } catch {
             // A connection that broke has nothing left to roll back: the server rolled back as it went.
-            if isUsable { logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"]) }
+            if isUsable { StatementLogger.current(logger).warning("rollback failed; closing the connection", metadata: ["error": "\(error)"]) }
             await close()
         }
     }
@@ -281,7 +282,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
             try await resetSession()
             return true
         } catch {
-            logger.warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
+            StatementLogger.current(logger).warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
             return false
         }
     }

@@ -1,3 +1,4 @@
+import Logging
 import Postgres
 
 /// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
@@ -85,6 +86,34 @@ extension StatementExecutor {
             throw PostgresClientError(.noRows, "the query returned no rows")
         }
         return value
+    }
+}
+
+extension StatementExecutor {
+    /// Runs a statement, logging to `logger` (for example a request's, carrying its id).
+    public func query<S: Statement>(_ statement: S, logger: Logger) async throws -> PostgresRows {
+        try await StatementLogger.with(logger) { try await query(statement) }
+    }
+
+    /// Runs a statement and returns the rows it changed, logging to `logger`.
+    @discardableResult
+    public func execute(_ statement: some Statement, logger: Logger) async throws -> Int {
+        try await StatementLogger.with(logger) { try await execute(statement) }
+    }
+
+    /// Every row, decoded, logging to `logger`.
+    public func fetchAll<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> [T] {
+        try await StatementLogger.with(logger) { try await fetchAll(statement, as: type) }
+    }
+
+    /// The first row, decoded, or nil, logging to `logger`.
+    public func fetchOptional<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> T? {
+        try await StatementLogger.with(logger) { try await fetchOptional(statement, as: type) }
+    }
+
+    /// The first row, decoded, logging to `logger`; throws when there is none.
+    public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> T {
+        try await StatementLogger.with(logger) { try await fetchOne(statement, as: type) }
     }
 }
 

@@ -71,16 +71,19 @@ extension StatementExecutor {
     }
 
     /// Every row, decoded.
+    @_disfavoredOverload
     public func fetchAll<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> [T] {
         try await query(statement).decode(as: type)
     }
 
     /// The first row, decoded, or nil.
+    @_disfavoredOverload
     public func fetchOptional<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T? {
         try await query(statement).first?.decode(as: type)
     }
 
     /// The first row, decoded; throws when there is none.
+    @_disfavoredOverload
     public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T {
         guard let value = try await fetchOptional(statement, as: type) else {
             throw PostgresClientError(.noRows, "the query returned no rows")
@@ -114,6 +117,26 @@ extension StatementExecutor {
     /// The first row, decoded, logging to `logger`; throws when there is none.
     public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> T {
         try await StatementLogger.with(logger) { try await fetchOne(statement, as: type) }
+    }
+}
+
+extension StatementExecutor {
+    /// Every row, through `T.init(row:)`.
+    public func fetchAll<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> [T] {
+        try await query(statement).decode(as: type)
+    }
+
+    /// The first row through `T.init(row:)`, or nil.
+    public func fetchOptional<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> T? {
+        try await query(statement).first.map(T.init(row:))
+    }
+
+    /// The first row through `T.init(row:)`; throws when there is none.
+    public func fetchOne<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> T {
+        guard let value = try await fetchOptional(statement, as: type) else {
+            throw PostgresClientError(.noRows, "the query returned no rows")
+        }
+        return value
     }
 }
 

@@ -18,6 +18,7 @@ let available: [Int: any Workload] = [
     5: BulkInsertWorkload(rows: options.insertRows),
     6: DecodeWorkload(rows: options.decodeRows),
     7: OrgSwitchWorkload(),
+    8: APIKeyRequestWorkload(),
 ]
 for number in options.workloads where available[number] == nil {
     FileHandleStderr.write("workload \(number) is not implemented yet\n")

@@ -25,11 +25,28 @@ struct APIKeyText {
 }
 
 extension UUID {
-    /// A uuid from 32 hex digits without hyphens.
+    /// A uuid from 32 hex digits without hyphens (either case); read byte by byte, since this runs
+    /// on every request that presents a key.
     init?(hex32 digits: Substring) {
-        guard digits.utf8.count == 32, digits.allSatisfy(\.isHexDigit) else { return nil }
-        let d = Array(digits.lowercased())
-        let text = String(d[0..<8]) + "-" + String(d[8..<12]) + "-" + String(d[12..<16]) + "-" + String(d[16..<20]) + "-" + String(d[20..<32])
-        self.init(uuidString: text)
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var utf8 = digits.utf8.makeIterator()
+            for i in 0..<16 {
+                guard let high = utf8.next().flatMap(Self.nibble), let low = utf8.next().flatMap(Self.nibble) else { return false }
+                out[i] = high << 4 | low
+            }
+            return utf8.next() == nil
+        }
+        guard valid else { return nil }
+        self.init(uuid: bytes)
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -24,6 +24,13 @@ enum BenchIDs {
     static let userPrefix = "00000003"
     static let publicItemPrefix = "00000004"
     static let privateItemPrefix = "00000005"
+    static let apiKeyPrefix = "00000007"
+
+    /// Org `n`'s API key, in the current format (`tk_<key id>_<org id>_<secret>`), as the loader hashes it.
+    static func apiKeyText(org n: Int) -> String {
+        "tk_\(hex(uuid(apiKeyPrefix, n)))_\(hex(org(n)))_bench-secret-\(n)"
+    }
+    static func hex(_ id: UUID) -> String { id.uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
 
     static func text(_ prefix: String, _ n: Int) -> String {
         let digits = String(n)
@@ -174,6 +181,7 @@ final class BenchEnvironment: @unchecked Sendable {
         let org = BenchIDs.sql(BenchIDs.orgPrefix, "n")
         let orgOfItem = BenchIDs.sql(BenchIDs.orgPrefix, "(n - 1) % \(db.orgs) + 1")
         let orgOfRun = orgOfItem
+        let apiKey = BenchIDs.sql(BenchIDs.apiKeyPrefix, "n")
         let user = BenchIDs.user.uuidString.lowercased()
         // Slugs start with a scrambled hex number so public and private items interleave in slug order.
         let scrambled = "lpad(to_hex((n::bigint * 2654435761) % 4294967296), 8, '0')"
@@ -188,6 +196,12 @@ final class BenchEnvironment: @unchecked Sendable {
             INSERT INTO organizations (id, name) SELECT \(org), 'Org ' || n FROM generate_series(1, \(db.orgs + 1)) n;
             INSERT INTO memberships (org_id, user_id, role) SELECT id, '\(user)', 'admin' FROM organizations;
             INSERT INTO ecu_accounts (org_id, balance) SELECT id, \(Self.initialBalance) FROM organizations;
+            INSERT INTO api_keys (org_id, id, name, prefix, key_hash, created_by)
+                SELECT \(org), \(apiKey), 'bench key ' || n, 'tk_' || replace(\(apiKey)::text, '-', ''),
+                       sha256(convert_to('tk_' || replace(\(apiKey)::text, '-', '') || '_' || replace(\(org)::text, '-', '')
+                                         || '_bench-secret-' || n, 'UTF8')),
+                       '\(user)'
+                FROM generate_series(1, \(db.orgs)) n;
             INSERT INTO catalog_items (id, org_id, kind, slug, name)
                 SELECT \(BenchIDs.sql(BenchIDs.publicItemPrefix, "n")), NULL, 'model', \(scrambled) || '-p' || n, 'Public item ' || n
                 FROM generate_series(1, \(db.publicItems)) n;

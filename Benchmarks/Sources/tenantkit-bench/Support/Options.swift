@@ -34,7 +34,7 @@ struct Options: Sendable {
         the data, runs the workloads with TenantKit and its baselines interleaved, prints a table and
         writes results.json.
 
-          --workloads 1,2,3,4,5,6,7 workloads to run (default: all)
+          --workloads 1,...,8       workloads to run (default: all)
           --quick                   small data and short rounds (--scale 0.1 --orgs 1000 ...)
           --scale F                 multiply operations per round by F (default 1)
           --rounds N                rounds per contender (default: per workload, 5)

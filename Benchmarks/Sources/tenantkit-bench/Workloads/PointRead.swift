@@ -37,7 +37,7 @@ struct PointReadWorkload: Workload {
         [Target(label: "signed context >= 0.9x plain setting", contender: Self.scoped, baseline: Self.plain, minRatio: 0.9),
          Target(label: "scoped >= 0.8x raw libpq unscoped", contender: Self.scoped, baseline: Self.raw, minRatio: 0.8),
          Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
-         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5),
+         Target(label: "scoped >= 2x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2),
          Target(label: "scoped, task on the loop >= 0.85x raw libpq, same pipeline", contender: Self.scopedOnLoop, baseline: Self.rawScoped, minRatio: 0.85)]
     }
 
@@ -96,9 +96,9 @@ struct ConcurrentPointReadWorkload: Workload {
     static let nioPrepared = "postgres-nio prepared (unscoped)"
 
     var targets: [Target] {
-        [Target(label: "scoped >= 0.7x pgbench, same SQL", contender: Self.scoped, baseline: Self.pgbenchScoped, minRatio: 0.7),
+        [Target(label: "scoped >= 0.8x pgbench, same pipeline", contender: Self.scoped, baseline: Self.pgbenchScoped, minRatio: 0.8),
          Target(label: "scoped >= 2.5x postgres-nio", contender: Self.scoped, baseline: Self.nio, minRatio: 2.5),
-         Target(label: "scoped >= 2.5x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2.5)]
+         Target(label: "scoped >= 2x postgres-nio prepared", contender: Self.scoped, baseline: Self.nioPrepared, minRatio: 2)]
     }
 
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {

@@ -45,6 +45,17 @@ for number in options.workloads {
     }
 }
 
+var soakResult: BenchReport.Soak?
+if options.soakSeconds > 0 {
+    progress("soak: workload 2's scoped read for \(options.soakSeconds) s")
+    do {
+        soakResult = try await soak(seconds: options.soakSeconds, env: env)
+    } catch {
+        FileHandleStderr.write("soak failed: \(error)\n")
+        failed = true
+    }
+}
+
 let formatter = ISO8601DateFormatter()
 let report = BenchReport(
     date: formatter.string(from: Date()),
@@ -60,7 +71,8 @@ let report = BenchReport(
     ],
     loadSeconds: env.loadSeconds,
     peakResidentBytes: peakResidentBytes(),
-    workloads: results)
+    workloads: results,
+    soak: soakResult)
 await env.shutdown()
 
 print(report.text())

@@ -149,3 +149,30 @@ func peakResidentBytes() -> Int {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024  // Linux reports kilobytes
 }
+
+/// Resident memory of this process now, in bytes (`/proc/self/statm`).
+func currentResidentBytes() -> Int {
+    let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
+    let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+/// Runs workload 2's scoped read on a pool of 8 tasks for `seconds`, sampling resident memory after each round.
+func soak(seconds: Int, env: BenchEnvironment) async throws -> BenchReport.Soak {
+    let db = try await env.large()
+    let contender = TenantKitPoolPointRead(
+        name: "soak", scoped: true, db: db, keys: RunKeys(db), tasks: env.options.concurrency, context: env.signed)
+    let clock = ContinuousClock()
+    let start = clock.now
+    var samples: [[Double]] = []
+    var reads = 0
+    while clock.now - start < .seconds(seconds) {
+        _ = try await contender.runRound(ops: 5_000)
+        reads += 5_000
+        let elapsed = clock.now - start
+        samples.append([Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                        (Double(currentResidentBytes()) / 1_048_576 * 10).rounded() / 10])
+    }
+    await contender.tearDown()
+    return BenchReport.Soak(seconds: Double(seconds), reads: reads, samples: samples)
+}

@@ -2,7 +2,9 @@ import Foundation
 
 /// Command-line options. `--help` prints them.
 struct Options: Sendable {
-    var workloads: [Int] = [1, 2, 3, 4, 5, 6, 7]
+    var workloads: [Int] = [1, 2, 3, 4, 5, 6, 7, 8]
+    /// Seconds of the workload-2 soak (0: none).
+    var soakSeconds = 0
     /// Multiplies every workload's operations per round (0.1 for a quick look).
     var scale = 1.0
     /// Rounds per contender; nil means each workload's default.
@@ -45,6 +47,7 @@ struct Options: Sendable {
           --insert-rows N           rows per bulk insert, workload 5 (default 10000)
           --decode-rows N           rows per decode, workload 6 (default 10000)
           --concurrency N           tasks / pgbench clients, workloads 2 and 4 (default 8)
+          --soak SECONDS            then run workload 2's scoped read for SECONDS, sampling RSS
           --results PATH            where to write the JSON (default Benchmarks/results.json)
           --no-pgbench, --no-nio    leave out those baselines
           --only TEXT[,TEXT]        only contenders whose name contains TEXT (profiling; no ratios)
@@ -83,6 +86,7 @@ struct Options: Sendable {
                 guard let f = Double(try value()), f > 0 else { throw OptionError("--scale needs a positive number") }
                 options.scale = f
             case "--rounds": options.rounds = try int()
+            case "--soak": options.soakSeconds = try int()
             case "--orgs": options.orgs = try int()
             case "--small-orgs": options.smallOrgs = try int()
             case "--items-per-org": options.itemsPerOrg = try int()

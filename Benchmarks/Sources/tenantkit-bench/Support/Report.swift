@@ -11,6 +11,28 @@ struct BenchReport: Codable {
     var loadSeconds: [String: Double]
     var peakResidentBytes: Int
     var workloads: [WorkloadResult]
+    /// The workload-2 soak, when one ran (`--soak`).
+    var soak: Soak?
+
+    /// Resident memory while workload 2's scoped read runs for a while: flat means nothing leaks per read.
+    struct Soak: Codable {
+        var seconds: Double
+        var reads: Int
+        /// Seconds since the start, resident MiB.
+        var samples: [[Double]]
+        var firstMiB: Double
+        var lastMiB: Double
+        var maxMiB: Double
+
+        init(seconds: Double, reads: Int, samples: [[Double]]) {
+            self.seconds = seconds
+            self.reads = reads
+            self.samples = samples
+            firstMiB = samples.first?[1] ?? 0
+            lastMiB = samples.last?[1] ?? 0
+            maxMiB = samples.map { $0[1] }.max() ?? 0
+        }
+    }
 
     struct Machine: Codable {
         var nproc: Int
@@ -36,6 +58,11 @@ struct BenchReport: Codable {
         out += "machine: \(machine.nproc) cores (\(machine.cpu)), Linux \(machine.kernel), \(machine.memoryGiB) GiB\n"
         out += "server: \(postgres) (\(server))\n"
         out += "peak memory of the benchmark process: \(String(format: "%.1f", Double(peakResidentBytes) / 1_048_576)) MiB\n"
+        if let soak {
+            out += String(
+                format: "soak: workload 2 scoped read for %.0f s, %d reads; resident %.1f MiB after the first round, %.1f MiB at the end, %.1f MiB at most\n",
+                soak.seconds, soak.reads, soak.firstMiB, soak.lastMiB, soak.maxMiB)
+        }
         for (name, seconds) in loadSeconds.sorted(by: { $0.key < $1.key }) {
             out += "load \(name): \(String(format: "%.1f", seconds)) s\n"
         }

@@ -142,6 +142,10 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
 
     private func run() {
         pthread_setspecific(Self.currentLoopKey, Unmanaged.passUnretained(self).toOpaque())
+        // The kernel's name for the thread (what top and perf show); Linux keeps 15 bytes of it.
+        #if os(Linux)
+        tk_name_thread(String(name.suffix(15)))
+        #endif
         let executor = asUnownedTaskExecutor()
         var events = Selector.Events()
         var batch: [Job] = []

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Postgres
 import TenantKitTesting
+import Synchronization
 import Testing
 
 /// The event loop under the driver: many sockets on one thread, output that must wait for the
@@ -174,4 +175,32 @@ import Testing
             await pool.close()
         }
     }
+}
+
+/// A loop that was shut down keeps its descriptors until nothing refers to it: a late wake-up must
+/// never land in a socket that took over the number of its eventfd.
+@Suite struct StoppedLoopTests {
+    @Test func lateWorkForAStoppedLoopNeverReachesAnotherConnection() async throws {
+        try await TestDatabase.with { db in
+            let loop = PostgresEventLoop(name: "test.stopped")
+            loop.shutdown()
+            while !loop.hasStopped { try await Task.sleep(for: .milliseconds(5)) }
+            // Opened after the loop stopped: with its descriptors closed, these sockets could take their numbers.
+            var connections: [PostgresConnection] = []
+            for _ in 0..<4 { connections.append(try await db.connect()) }
+            let ran = Counter()
+            for _ in 0..<20 { loop.execute { ran.increment() } }
+            #expect(ran.value == 20)  // bookkeeping work runs at once, on the caller's thread
+            for connection in connections {
+                #expect(try await connection.fetchOne("SELECT 1", as: Int32.self) == 1)
+                await connection.close()
+            }
+        }
+    }
+}
+
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }

@@ -47,6 +47,8 @@ final class ConnectAttempt: Sendable {
     private func begin() {
         if let timeoutSeconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeoutSeconds)) { [self] in
+                // An attempt that already ended leaves the loop alone.
+                guard state.withLock({ $0.session != nil }) else { return }
                 loop.execute { [self] in
                     guard let session = state.withLock({ $0.session }) else { return }
                     end(.failure(session.connectTimedOut(after: timeoutSeconds)))

@@ -33,6 +33,8 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
     private struct Jobs: Sendable {
         var pending: [Job] = []
         var stopping = false
+        /// The thread has exited: nothing queued from now on would run.
+        var stopped = false
     }
 
     /// The loop's name, also its thread's.
@@ -80,8 +82,21 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
         wake()
     }
 
+    /// True once the loop's thread has exited after ``shutdown()``.
+    var hasStopped: Bool { jobs.withLock { $0.stopped } }
+
     private func push(_ job: Job) {
-        jobs.withLock { $0.pending.append(job) }
+        let accepted = jobs.withLock { jobs in
+            guard !jobs.stopped else { return false }
+            jobs.pending.append(job)
+            return true
+        }
+        guard accepted else {
+            // No thread runs this loop's jobs any more: bookkeeping work (releasing a socket's
+            // registration) runs here; a task job would never run, which `shutdown()` forbids.
+            if case .work(let work) = job { work() }
+            return
+        }
         // The loop's own thread checks for jobs before it waits: no need to wake it.
         if !inEventLoop { wake() }
     }
@@ -175,9 +190,11 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
                 }
             }
             batch.removeAll(keepingCapacity: true)
-            if stopping, jobs.withLock({ $0.pending.isEmpty }) { break }
+            if stopping, jobs.withLock({ jobs in
+                jobs.stopped = jobs.pending.isEmpty
+                return jobs.stopped
+            }) { break }
         }
-        selector.close()
         pthread_setspecific(Self.currentLoopKey, nil)
     }
 }

@@ -48,7 +48,10 @@ final class Selector: Sendable {
     func wake() { tk_eventfd_signal(wakeFD) }
     func drainWake() { tk_eventfd_drain(wakeFD) }
 
-    func close() {
+    // Closed only when nothing can reach the selector any more: a loop that stopped may still be
+    // woken by a late `execute`, and a closed eventfd's number may belong to a database socket by
+    // then (an 8-byte wake-up written into a connection is a protocol error for its server).
+    deinit {
         tk_close(wakeFD)
         tk_close(epoll)
     }
@@ -108,7 +111,8 @@ final class Selector: Sendable {
         while read(wakeRead, &buffer, buffer.count) > 0 {}
     }
 
-    func close() {
+    // See the epoll version: the descriptors live as long as the selector.
+    deinit {
         tk_close(wakeRead)
         tk_close(wakeWrite)
     }

@@ -194,7 +194,7 @@ public actor PostgresPool: PostgresExecutor {
         let (idle, waiters) = state.close(how)
         let refusal = refusal(state.shutdown ?? how)
         for id in waiters { waiting.removeValue(forKey: id)?.resume(throwing: refusal) }
-        for connection in idle { await close(connection, .shutdown) }
+        await closeConnections(idle, .shutdown)
     }
 
     private func refusal(_ shutdown: PoolState<PostgresConnection>.Shutdown) -> PostgresClientError {
@@ -217,12 +217,15 @@ public actor PostgresPool: PostgresExecutor {
         for continuation in waiters.values { continuation.resume(returning: true) }
     }
 
-    /// Closes a connection the pool no longer counts as open.
-    private func close(_ connection: PostgresConnection, _ reason: PoolInstruments.CloseReason) async {
-        closing += 1
-        await connection.close()
-        closing -= 1
-        instruments?.closed(reason)
+    /// Closes connections the pool no longer counts as open. All count as closing from the start,
+    /// so a drain cannot finish between two of them.
+    private func closeConnections(_ connections: [PostgresConnection], _ reason: PoolInstruments.CloseReason) async {
+        closing += connections.count
+        for connection in connections {
+            await connection.close()
+            closing -= 1
+            instruments?.closed(reason)
+        }
         stateChanged()
     }
 
@@ -248,7 +251,7 @@ public actor PostgresPool: PostgresExecutor {
                 if connection.isReusable() { return connection }
                 logger.info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
                 if let other = state.discard() { openConnection(for: other) }
-                await close(connection, .stale)
+                await closeConnections([connection], .stale)
                 continue
             case .open:
                 return try await openNow()
@@ -344,7 +347,7 @@ public actor PostgresPool: PostgresExecutor {
         guard await connection.prepareForNextLease() else {
             logger.info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
             if let waiter = state.discard() { openConnection(for: waiter) }
-            await close(connection, .broken)
+            await closeConnections([connection], .broken)
             return
         }
         switch state.giveBack(connection) {
@@ -353,7 +356,7 @@ public actor PostgresPool: PostgresExecutor {
         case .keep:
             break
         case .close(let connection):
-            await close(connection, .shutdown)
+            await closeConnections([connection], .shutdown)
         }
     }
 }

@@ -33,7 +33,7 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .target(name: "TenantSQL", dependencies: ["Postgres"]),
+        .target(name: "TenantSQL", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Migrations", dependencies: ["Postgres"]),
         .target(name: "TenantKit", dependencies: ["TenantSQL", "Postgres", "Migrations"], resources: [.copy("Schema")]),
         .target(name: "TenantKitTesting", dependencies: ["Postgres", "Migrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Postgres
 
@@ -185,10 +186,9 @@ public actor TestServer {
     static func nextDatabaseNumber() -> Int { counter.next() }
 }
 
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
+private final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).newValue }
 }
 
 /// FNV-1a: stable across runs (Swift's hashValue is seeded per process).

@@ -62,10 +62,14 @@ public struct PostgresBytes {
         T(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
+    @inlinable
     func requireCount(_ n: Int, for type: PostgresType) throws {
-        guard buffer.count == n else {
-            throw PostgresDecodingFailure("expected \(n) bytes for \(type), got \(buffer.count)")
-        }
+        guard buffer.count == n else { throw wrongCount(n, for: type) }
+    }
+
+    @usableFromInline
+    func wrongCount(_ n: Int, for type: PostgresType) -> PostgresDecodingFailure {
+        PostgresDecodingFailure("expected \(n) bytes for \(type), got \(buffer.count)")
     }
 
     var string: String { String(decoding: buffer, as: UTF8.self) }

@@ -103,6 +103,34 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         return text
     }
 
+    /// True when connecting may block on a host name lookup: some host is a name rather than a
+    /// numeric address or a socket directory (and no `hostaddr` is given). Reads `PGHOST` and
+    /// `PGSERVICE` when the settings leave them to libpq.
+    func needsNameLookup(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        if parameters["hostaddr"] != nil { return false }
+        if parameters["service"] != nil || (parameters["host"] == nil && environment["PGSERVICE"] != nil) { return true }
+        guard let hosts = parameters["host"] ?? environment["PGHOST"] else { return false }
+        return hosts.split(separator: ",", omittingEmptySubsequences: false).contains { host in
+            !(host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") || Self.isNumericAddress(String(host)))
+        }
+    }
+
+    private static func isNumericAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
+    /// The seconds a connection attempt may take: `connect_timeout` (or `PGCONNECT_TIMEOUT`), 10
+    /// when neither is set, nil (no limit) when set to zero or less. Like libpq, at least 2.
+    func connectTimeoutSeconds(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresClientError) -> Int? {
+        guard let text = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] else { return 10 }
+        guard let seconds = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            throw PostgresClientError(.invalidConfiguration, "connect_timeout must be a whole number of seconds, not \"\(text)\"")
+        }
+        return seconds > 0 ? max(2, seconds) : nil
+    }
+
     /// Removes the password from text that libpq produced.
     func scrub(_ message: String) -> String {
         guard let password = parameters["password"], !password.isEmpty else { return message }

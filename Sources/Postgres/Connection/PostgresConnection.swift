@@ -35,7 +35,7 @@ import Synchronization
 /// statement; the call throws `CancellationError` and the connection stays usable.
 public final class PostgresConnection: PostgresExecutor, Sendable {
     private let session: Session
-    private let canceller: Canceller
+    private let cancelRequest: CancelRequest
     private let gate = Mutex(Gate())
     /// The connection's socket on its loop; nil once closed.
     private let socket: Mutex<PostgresEventLoop.Socket?>
@@ -54,7 +54,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     private init(session: Session, eventLoop: PostgresEventLoop, configuration: PostgresConfiguration, logger: Logger) throws {
         self.session = session
         self.eventLoop = eventLoop
-        self.canceller = Canceller(handle: session.makeCancelHandle())
+        self.cancelRequest = CancelRequest(session.makeCancelHandle())
         self.backendPID = session.backendPID
         self.serverVersion = session.serverVersion
         self.configuration = configuration
@@ -90,14 +90,15 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         // In turn, not the caller's loop: connections opened from a loop would otherwise pile up on it,
         // and with them every body that prefers their loop.
         let loop = eventLoop ?? PostgresEventLoopGroup.shared.next()
-        // libpq's connect blocks: keep it off the event loops and Swift's cooperative pool.
-        let session: Session = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try Session.connect(configuration, cacheCapacity: statementCacheCapacity, logger: logger)
-                })
+        let timeout = try configuration.connectTimeoutSeconds()
+        let start: @Sendable () throws -> Session = { try Session.startConnecting(configuration, cacheCapacity: statementCacheCapacity, logger: logger) }
+        // Starting resolves the first host name, which blocks: then keep it off the loops and Swift's cooperative pool.
+        let started: Session = configuration.needsNameLookup()
+            ? try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(with: Result { try start() }) }
             }
-        }
+            : try start()
+        let session = try await ConnectAttempt.connect(started, on: loop, timeoutSeconds: timeout)
         let connection = try PostgresConnection(session: session, eventLoop: loop, configuration: configuration, logger: logger)
         connection.logger.debug("connected", metadata: ["pg.target": "\(configuration)"])
         return connection
@@ -147,6 +148,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
 
     func pipeline(_ queries: [PostgresQuery], as sender: TransactionOwnership.Sender) async throws -> [PostgresRows] {
         guard !queries.isEmpty else { return [] }
+        let logger = StatementLogger.current(self.logger)
         if logger.logLevel <= .debug {
             for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
         }
@@ -161,7 +163,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     }
 
     func executeScript(_ sql: String, as sender: TransactionOwnership.Sender) async throws {
-        logger.debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
+        StatementLogger.current(logger).debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
         _ = try await perform(as: sender, .script(sql))
     }
 
@@ -188,7 +190,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         isolation: IsolationLevel = .readCommitted,
         _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
-        let id = try gate.withLock { gate in try gate.ownership.begin([isolation.begin] + extra) }
+        let id = try gate.withLock { gate in try gate.state.beginTransaction([isolation.begin] + extra) }
         // At least two round trips (the body's and COMMIT's): on the connection's loop they need no thread hand-off.
         return try await withTaskExecutorPreference(eventLoop) {
             let result: T
@@ -223,8 +225,8 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
 
     /// Ends transaction `id` with COMMIT or ROLLBACK; sends nothing when its BEGIN was never sent.
     private func end(_ id: TransactionOwnership.ID, commit: Bool) async throws {
-        let begun = gate.withLock { $0.ownership.finish(id) }
-        defer { gate.withLock { $0.ownership.end(id) } }
+        let begun = gate.withLock { $0.state.finishTransaction(id) }
+        defer { gate.withLock { $0.state.endTransaction(id) } }
         guard begun else { return }
         guard commit else { return await rollback(id) }
         let committed: [PostgresRows]
@@ -245,7 +247,8 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         do {
             _ = try await perform(as: .ending(id), cancellable: false, .rollback)
         } catch {
-            logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
+            // A connection that broke has nothing left to roll back: the server rolled back as it went.
+            if isUsable { StatementLogger.current(logger).warning("rollback failed; closing the connection", metadata: ["error": "\(error)"]) }
             await close()
         }
     }
@@ -255,28 +258,31 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     /// True when the connection is idle, unused and in no transaction, ready for the next user.
     /// The pool calls this only while it owns the idle connection. Its poll has a zero timeout.
     func isReusable() -> Bool {
-        // Something still running or queued, or a transaction still open, means a task kept using the
-        // connection after handing it back.
-        guard gate.withLock({ !$0.busy && $0.waiting.isEmpty && !$0.ownership.isOpen }) else { return false }
-        // Nothing else touches an idle pooled connection, and the resume and actor hop that returned it
-        // order its last use before this read.
-        let alive = session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
-        let stats = Stats(session)
-        gate.withLock { $0.stats = stats }
-        return alive
+        gate.withLock { gate in
+            // Something still running or queued, or a transaction still open, means a task kept using
+            // the connection after handing it back.
+            guard gate.state.isQuiet else { return false }
+            // Idle, so the session is this lock holder's: nothing can start while it is held.
+            let alive = session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
+            if !alive {
+                closeSession()
+                gate.state.lost(PostgresClientError(.connectionClosed, "the connection to the server was lost while idle"))
+            }
+            gate.stats = Stats(session)
+            return alive
+        }
     }
 
     /// Readies a connection given back to the pool for its next user; false when it must be closed
     /// instead. A tainted connection is reset (one round trip); any other costs nothing.
     func prepareForNextLease() async -> Bool {
         guard isReusable() else { return false }
-        // Read from this thread, for the reason given in isReusable().
-        guard session.isTainted else { return true }
+        guard isTainted else { return true }
         do {
             try await resetSession()
             return true
         } catch {
-            logger.warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
+            StatementLogger.current(logger).warning("could not reset a connection's session; closing it", metadata: ["error": "\(error)"])
             return false
         }
     }
@@ -293,11 +299,8 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         case close
     }
 
-    /// One call waiting for, or holding, the connection's turn.
-    private struct Operation: Sendable {
-        let id: UInt64
-        /// Nil: anyone (closing).
-        let sender: TransactionOwnership.Sender?
+    /// A call as the state machine carries it: its work and whom to resume.
+    private struct Call: Sendable {
         let work: Work
         let continuation: UnsafeContinuation<[PostgresRows], any Error>
     }
@@ -315,6 +318,8 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         }
     }
 
+    private typealias State = ConnectionState<Call, Reading>
+
     /// The figures the public properties report, copied from the session as each operation ends.
     private struct Stats: Sendable {
         var usable = true, roundTrips = 0, prepared = 0, cached = 0, tainted = false
@@ -328,34 +333,12 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         }
     }
 
-    /// Whose turn it is. The thread that sets `busy` owns `session` until it arms the socket (from
-    /// then on the loop's thread does, in ``socketReady(readable:)``) or clears `busy`; taking and
-    /// releasing this lock hands the session from one thread to the next.
+    /// The state machine and the figures, under one lock. The session belongs to whoever the state
+    /// machine says: the thread that got a ``ConnectionState/Step/start(_:first:)`` until it reports
+    /// back, the loop while it holds the taken reader, or this lock's holder while the phase is idle.
     private struct Gate: Sendable {
-        /// An operation holds the session: it is sending, or its read is armed on the loop.
-        var busy = false
-        /// Operations waiting for their turn, oldest first.
-        var waiting = Waiting()
-        /// The armed read, for the loop's readiness callback.
-        var reading: (Operation, Reading)?
-        /// Who may send; asked as each operation starts.
-        var ownership = TransactionOwnership()
+        var state = State()
         var stats = Stats()
-    }
-
-    private struct Waiting: Sendable {
-        private var items: [Operation] = []
-        private var head = 0
-        var isEmpty: Bool { head == items.count }
-        mutating func append(_ operation: Operation) { items.append(operation) }
-        mutating func popFirst() -> Operation? {
-            guard head < items.count else { return nil }
-            defer {
-                head += 1
-                if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
-            }
-            return items[head]
-        }
     }
 
     /// Runs `work` when its turn comes if `sender` may send then (nil: anyone, for closing). When
@@ -366,24 +349,19 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         as sender: TransactionOwnership.Sender?, cancellable: Bool = true, _ work: Work
     ) async throws -> [PostgresRows] {
         if cancellable { try Task.checkCancellation() }
-        let id = canceller.register()
+        let id = gate.withLock { $0.state.register() }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
-                let operation = Operation(id: id, sender: sender, work: work, continuation: continuation)
-                let mine = gate.withLock { gate in
-                    if gate.busy {
-                        gate.waiting.append(operation)
-                        return false
-                    }
-                    gate.busy = true
-                    return true
-                }
-                if mine { run(operation) }
+                let call = Call(work: work, continuation: continuation)
+                if let step = gate.withLock({ $0.state.enqueue(id, sender: sender, call) }) { run(step) }
             }
-        } onCancel: { [canceller] in
+        } onCancel: {
             guard cancellable else { return }
-            // PQcancel blocks while it reaches the server: keep it off the loops and the cooperative pool.
-            DispatchQueue.global().async { canceller.cancel(id) }
+            switch gate.withLock({ $0.state.cancel(id) }) {
+            case .none: break
+            case .finish(let call): call.continuation.resume(throwing: CancellationError())
+            case .sendCancelRequest: sendCancelRequest()
+            }
         }
     }
 
@@ -397,34 +375,29 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         return try await perform(as: sender, .pipeline(queries))
     }
 
-    /// Starts `operation`, whose turn it is, and then each waiting operation that ends at once
-    /// (refused, cancelled, failed to send), until one is left reading or none waits. Runs on
-    /// whichever thread holds the turn: the caller's, or the loop's after a read ended.
-    private func run(_ first: Operation) {
-        var next: Operation? = first
-        while let operation = next {
-            guard let started = canceller.startIfUnlocked(operation.id) else {
-                // A cancel request is on its way to the server (the canceller holds its lock across
-                // PQcancel): wait for it off the loop and the cooperative pool, then carry on on the loop.
-                DispatchQueue.global().async { [self] in
-                    let started = canceller.start(operation.id)
-                    eventLoop.execute { [self] in
-                        if let after = begin(operation, started: started) { run(after) }
-                    }
-                }
-                return
+    /// Carries out `first` and each step that follows at once (calls refused, cancelled, failed to
+    /// send), until one call is left reading on the loop or none waits. Runs on whichever thread the
+    /// state machine handed the turn to: the caller's, the loop's after a read ended, or the thread
+    /// that delivered a cancel request.
+    private func run(_ first: State.Step) {
+        var next: State.Step? = first
+        while let step = next {
+            switch step {
+            case .finish(let call, let result):
+                call.continuation.resume(with: result)
+                next = gate.withLock { $0.state.next() }
+            case .start(let operation, let first):
+                next = start(operation.call.work, first: first)
             }
-            next = begin(operation, started: started)
         }
     }
 
-    /// Starts one operation; returns the next one to start when this one ended at once.
-    private func begin(_ operation: Operation, started: Bool) -> Operation? {
-        guard started else { return complete(operation, .failure(CancellationError())) }
+    /// Sends `work`, `first` (a transaction's BEGIN and prelude) ahead of it; returns the step that
+    /// follows when it ended at once.
+    private func start(_ work: Work, first: [PostgresQuery]) -> State.Step? {
         let reading: Reading
         do {
-            let first = try gate.withLock { gate in try operation.sender.map { try gate.ownership.start($0) } ?? [] }
-            switch operation.work {
+            switch work {
             case .pipeline(let queries):
                 reading = .pipeline(
                     PipelineReader(try session.sendPipeline(first.isEmpty ? queries : first + queries, firstReported: first.count)),
@@ -436,42 +409,51 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
             case .reset:
                 reading = .simple(try session.startReset(), isReset: true)
             case .rollback:
-                guard session.transactionStatus != PQTRANS_IDLE else { return complete(operation, .success([])) }
+                guard session.transactionStatus != PQTRANS_IDLE else { return finish(.success([])) }
                 reading = .pipeline(PipelineReader(try session.sendPipeline(["ROLLBACK"])), thenScript: nil)
             case .close:
-                stopWatchingSocket()
-                session.close()
-                return complete(operation, .success([]))
+                closeSession()
+                let (call, next) = gate.withLock { gate in
+                    gate.stats = Stats(session)
+                    return gate.state.closed()
+                }
+                call.continuation.resume(returning: [])
+                return next
             }
         } catch {
-            return complete(operation, .failure(error))
+            return finish(.failure(error))
         }
-        return leaveToLoop(operation, reading)
+        return leaveToLoop(reading, sent: true)
     }
 
-    /// Leaves `reading` to the loop: stores it, then arms the socket. From then on this thread must
-    /// not touch the session. Returns the next operation to start if arming failed.
-    private func leaveToLoop(_ operation: Operation, _ reading: Reading) -> Operation? {
-        gate.withLock { $0.reading = (operation, reading) }
+    /// Leaves `reading` to the loop: stores it in the state machine, then arms the socket. From then
+    /// on this thread must not touch the session. Returns the step that follows if arming failed.
+    private func leaveToLoop(_ reading: Reading, sent: Bool) -> State.Step? {
+        let cancelRequested = gate.withLock { gate in
+            if sent { return gate.state.sent(reading) }
+            gate.state.keepReading(reading)
+            return false
+        }
+        if cancelRequested { sendCancelRequest() }
         let armed = socket.withLock { socket in socket.map { eventLoop.arm($0, writable: reading.needsFlush) } ?? false }
         if armed { return nil }
-        // Not armed, so no event can come: the read is still this thread's.
-        _ = gate.withLock { $0.reading.take() }
-        return complete(operation, .failure(PostgresClientError(.connectionClosed, "the connection's socket cannot be watched (errno \(errno))")))
+        // Not armed, so no event can come: the reader is still this thread's.
+        _ = gate.withLock { $0.state.takeReading() }
+        return finish(.failure(PostgresClientError(.connectionClosed, "the connection's socket cannot be watched (errno \(errno))")))
     }
 
     /// The loop's callback: the armed socket is ready. Reads what arrived; re-arms, or ends the
     /// operation and starts the next.
     private func socketReady(readable: Bool) {
-        guard let (operation, reading) = gate.withLock({ $0.reading.take() }) else { return }  // nothing armed: stale
-        let next: Operation?
+        guard let (_, reading) = gate.withLock({ $0.state.takeReading() }) else { return }  // nothing armed: stale
+        let next: State.Step?
         do {
             switch try advance(reading, mayRead: readable) {
-            case .done(let rows): next = complete(operation, .success(rows))
-            case .wait(let reading): next = leaveToLoop(operation, reading)
+            case .done(let rows): next = finish(.success(rows))
+            case .wait(let reading): next = leaveToLoop(reading, sent: false)
             }
         } catch {
-            next = complete(operation, .failure(error))
+            next = finish(.failure(error))
         }
         if let next { run(next) }
     }
@@ -502,24 +484,32 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         }
     }
 
-    /// Ends `operation`: publishes the session's figures, passes the turn to the next waiting
-    /// operation (returned, for the caller to start) or frees it, and resumes the caller. A statement
-    /// the server cancelled because the task asked for it reports `CancellationError`.
-    private func complete(_ operation: Operation, _ result: Result<[PostgresRows], any Error>) -> Operation? {
-        let cancelled = canceller.finish(operation.id)
-        let stats = Stats(session)
-        let next = gate.withLock { gate -> Operation? in
-            gate.stats = stats
-            if let next = gate.waiting.popFirst() { return next }
-            gate.busy = false
-            return nil
+    /// Ends the running operation with `result`: closes a session that broke, publishes its figures,
+    /// resumes the caller and returns the step that follows, for the caller to carry out.
+    private func finish(_ result: Result<[PostgresRows], any Error>) -> State.Step? {
+        let broken = session.isBroken
+        if broken { closeSession() }
+        let (call, result, next) = gate.withLock { gate in
+            gate.stats = Stats(session)
+            return gate.state.finish(result, connectionBroken: broken)
         }
-        if cancelled, case .failure(let error as PostgresError) = result, error.code == .queryCanceled {
-            operation.continuation.resume(throwing: CancellationError())
-        } else {
-            operation.continuation.resume(with: result)
-        }
+        call.continuation.resume(with: result)
         return next
+    }
+
+    /// Asks the server to cancel the running statement, off the loops and the cooperative pool
+    /// (`PQcancel` blocks until the server has the request), then lets the next call start.
+    private func sendCancelRequest() {
+        DispatchQueue.global().async { [self] in
+            cancelRequest.send()
+            if let next = gate.withLock({ $0.state.cancelDelivered() }) { run(next) }
+        }
+    }
+
+    /// Takes the socket off the loop, then closes the libpq session; once.
+    private func closeSession() {
+        stopWatchingSocket()
+        session.close()
     }
 
     /// Takes the socket off the loop, once. Its descriptor must still be open unless libpq closed it.

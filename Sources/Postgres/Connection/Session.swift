@@ -1,13 +1,14 @@
 import CLibPQ
 import Foundation
 import Logging
+import Synchronization
 
 /// The libpq state of one connection. Nothing here blocks: the socket is in libpq's non-blocking
 /// mode, results are read as they arrive (``advance(_:mayRead:)-(PipelineReader,_)``) and output is
 /// flushed while reading, so a large pipeline cannot deadlock with the server.
 ///
-/// `@unchecked Sendable`: used by one thread at a time, the one whose operation holds its
-/// connection's turn (`PostgresConnection`'s gate, whose lock hands it from thread to thread).
+/// `@unchecked Sendable`: used by one thread at a time, the one ``ConnectionState`` gives the turn
+/// to (handed over under `PostgresConnection`'s lock, which orders one thread's use before the next).
 final class Session: @unchecked Sendable {
     private(set) var pg: OpaquePointer?
     private var statements: StatementCache
@@ -36,28 +37,57 @@ final class Session: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Connects, blocking the calling thread until done: never call it on an event loop or Swift's cooperative pool.
-    static func connect(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> Session {
+    /// Starts connecting without waiting (libpq's `PQconnectStartParams`): drive it with
+    /// ``pollConnect()`` as the socket becomes ready, starting as if it had asked to write. Only a
+    /// host name lookup can block here (libpq resolves the first host at once), so callers run this
+    /// off the event loops when ``PostgresConfiguration/needsNameLookup`` says so.
+    static func startConnecting(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> Session {
         var parameters = configuration.parameters
-        parameters["connect_timeout"] = parameters["connect_timeout"] ?? "10"
         parameters["fallback_application_name"] = "tenantkit"
         parameters["client_encoding"] = "UTF8"
         let keywords = Array(parameters.keys)
         let values = keywords.map { parameters[$0]! }
-        let connection = withCStringArray(keywords) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 0) } }
+        let connection = withCStringArray(keywords) { k in withCStringArray(values) { v in PQconnectStartParams(k, v, 0) } }
         guard let pg = connection else {
             throw PostgresClientError(.connectionFailed, "libpq could not allocate a connection")
         }
-        guard PQstatus(pg) == CONNECTION_OK else {
-            let reason = configuration.scrub(String(cString: PQerrorMessage(pg))).trimmingCharacters(in: .whitespacesAndNewlines)
-            PQfinish(pg)
-            throw PostgresClientError(.connectionFailed, "cannot connect to \(configuration): \(reason)")
+        let session = Session(pg: pg, configuration: configuration, cacheCapacity: cacheCapacity, logger: logger)
+        if PQstatus(pg) == CONNECTION_BAD { throw session.connectFailure() }
+        return session
+    }
+
+    /// What a connection attempt waits for next.
+    enum ConnectProgress: Equatable {
+        case readable, writable, connected
+    }
+
+    /// Advances the connection attempt once its socket is ready (`PQconnectPoll`); throws when it failed.
+    func pollConnect() throws -> ConnectProgress {
+        guard let pg else { throw PostgresClientError(.connectionClosed, "the connection is closed") }
+        switch PQconnectPoll(pg) {
+        case PGRES_POLLING_READING: return .readable
+        case PGRES_POLLING_WRITING: return .writable
+        case PGRES_POLLING_OK:
+            guard PQsetnonblocking(pg, 1) == 0 else {
+                close()
+                throw PostgresClientError(.connectionFailed, "cannot switch the connection to non-blocking mode")
+            }
+            return .connected
+        default:
+            throw connectFailure()
         }
-        guard PQsetnonblocking(pg, 1) == 0 else {
-            PQfinish(pg)
-            throw PostgresClientError(.connectionFailed, "cannot switch the connection to non-blocking mode")
-        }
-        return Session(pg: pg, configuration: configuration, cacheCapacity: cacheCapacity, logger: logger)
+    }
+
+    /// The error for a connection attempt that took longer than `seconds` (the caller closes it).
+    func connectTimedOut(after seconds: Int) -> PostgresClientError {
+        PostgresClientError(.connectionFailed, "cannot connect to \(configuration): timeout expired after \(seconds) s")
+    }
+
+    private func connectFailure() -> PostgresClientError {
+        let reason = pg.map { configuration.scrub(String(cString: PQerrorMessage($0))) } ?? ""
+        close()
+        return PostgresClientError(
+            .connectionFailed, "cannot connect to \(configuration): \(reason.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 
     func close() {
@@ -415,14 +445,14 @@ struct SimpleQueryReader: Sendable {
 
 /// Routes server notices (`NOTICE: ...`) to the logger instead of libpq's default of stderr, and
 /// remembers a FATAL message that arrived while idle (a terminated backend says so before it closes).
-/// Used only on the connection's queue.
-private final class NoticeSink: @unchecked Sendable {
+private final class NoticeSink: Sendable {
     let logger: Logger
-    private(set) var sawFatal = false
+    private let fatal = Atomic<Bool>(false)
+    var sawFatal: Bool { fatal.load(ordering: .relaxed) }
     init(logger: Logger) { self.logger = logger }
     func receive(_ result: OpaquePointer) {
         let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) } ?? ""
-        if severity == "FATAL" || severity == "PANIC" { sawFatal = true }
+        if severity == "FATAL" || severity == "PANIC" { fatal.store(true, ordering: .relaxed) }
         let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? ""
         logger.debug("server notice", metadata: ["notice": "\(message.trimmingCharacters(in: .whitespacesAndNewlines))"])
     }

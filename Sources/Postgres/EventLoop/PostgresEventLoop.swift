@@ -96,10 +96,9 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
     func register(fd: Int32, _ handler: @escaping @Sendable (_ readable: Bool, _ writable: Bool) -> Void) -> Socket? {
         let socket = Socket(fd: fd, handler: handler)
         // Retained until deregistered: the selector's token is this pointer.
-        let token = UInt64(UInt(bitPattern: Unmanaged.passRetained(socket).toOpaque()))
-        socket.token = token
-        guard selector.add(fd: fd, token: token) else {
-            Unmanaged<Socket>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token))!).release()
+        _ = Unmanaged.passRetained(socket)
+        guard selector.add(fd: fd, token: socket.token) else {
+            Unmanaged.passUnretained(socket).release()
             return nil
         }
         return socket
@@ -121,12 +120,12 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
     }
 
     /// One watched socket.
-    final class Socket: @unchecked Sendable {
-        // @unchecked: `token` is written once, before the socket is armed or shared.
+    final class Socket: Sendable {
         let fd: Int32
         let handler: @Sendable (Bool, Bool) -> Void
-        var token: UInt64 = 0
         let registered = Atomic<Bool>(true)
+        /// The selector's name for this socket: its address, kept alive while registered.
+        var token: UInt64 { UInt64(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())) }
         init(fd: Int32, handler: @escaping @Sendable (Bool, Bool) -> Void) {
             self.fd = fd
             self.handler = handler

@@ -249,7 +249,7 @@ public actor PostgresPool: PostgresExecutor {
             switch state.lease(waiter: waiter, preferring: preferring) {
             case .use(let connection):
                 if connection.isReusable() { return connection }
-                logger.info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
+                StatementLogger.current(logger).info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
                 if let other = state.discard() { openConnection(for: other) }
                 await closeConnections([connection], .stale)
                 continue
@@ -345,7 +345,7 @@ public actor PostgresPool: PostgresExecutor {
     private func giveBack(_ connection: PostgresConnection) async {
         // Not in `state.idle` while this awaits a reset, so nobody can lease it meanwhile.
         guard await connection.prepareForNextLease() else {
-            logger.info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
+            StatementLogger.current(logger).info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
             if let waiter = state.discard() { openConnection(for: waiter) }
             await closeConnections([connection], .broken)
             return

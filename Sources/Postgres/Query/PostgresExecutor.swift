@@ -15,17 +15,20 @@ extension PostgresExecutor {
     }
 
     /// Every row, decoded (see ``PostgresRow/decode(as:)``).
+    @_disfavoredOverload
     public func fetchAll<T: Decodable>(_ query: PostgresQuery, as type: T.Type) async throws -> [T] {
         try await self.query(query).decode(as: type)
     }
 
     /// The first row, decoded, or nil when there is none.
+    @_disfavoredOverload
     public func fetchOptional<T: Decodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T? {
         let rows = try await self.query(query)
         return try rows.first?.decode(as: type)
     }
 
     /// The first row, decoded; throws when there is none.
+    @_disfavoredOverload
     public func fetchOne<T: Decodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T {
         guard let value = try await fetchOptional(query, as: type) else {
             throw PostgresClientError(.noRows, "the query returned no rows")

@@ -17,9 +17,11 @@ public struct PostgresColumn: Sendable, Hashable {
 public final class PostgresRows: RandomAccessCollection, @unchecked Sendable {
     // @unchecked: the PGresult is never mutated after libpq hands it over, and libpq documents
     // reading one result from several threads as safe; it is freed once, in deinit.
-    private let result: OpaquePointer
+    @usableFromInline let result: OpaquePointer
     /// The columns, in order.
     public let columns: [PostgresColumn]
+    /// The columns' types, apart from their names so that reading one per cell copies no string.
+    @usableFromInline let columnTypes: [PostgresType]
     /// Rows the statement returned.
     public let count: Int
     /// The command tag, such as `INSERT 0 3` or `SELECT 10`.
@@ -40,6 +42,7 @@ public final class PostgresRows: RandomAccessCollection, @unchecked Sendable {
             if index[name] == nil { index[name] = i }  // a repeated name finds its first column
         }
         self.columns = columns
+        self.columnTypes = columns.map(\.type)
         self.columnIndex = index
         self.count = Int(PQntuples(result))
         self.commandTag = String(cString: PQcmdStatus(result))
@@ -50,14 +53,17 @@ public final class PostgresRows: RandomAccessCollection, @unchecked Sendable {
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
+    @inlinable
     public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
 
     /// The index of the column with this name (the first, if several share it).
     public func columnIndex(of name: String) -> Int? { columnIndex[name] }
 
-    /// Decodes one cell; `row` and `column` must be in range.
+    /// Decodes one cell; `row` and `column` must be in range. Inlinable so that each call site
+    /// specializes it for its type: the hot loop of every row decode.
+    @inlinable
     func decodeCell<T: PostgresDecodable>(_: T.Type, row: Int, column: Int) throws -> T {
-        let type = columns[column].type
+        let type = columnTypes[column]
         do {
             if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
                 return try T.decode(from: nil, type: type)
@@ -66,9 +72,21 @@ public final class PostgresRows: RandomAccessCollection, @unchecked Sendable {
             let pointer = UnsafeRawPointer(PQgetvalue(result, Int32(row), Int32(column))!)
             return try T.decode(from: PostgresBytes(UnsafeRawBufferPointer(start: pointer, count: length)), type: type)
         } catch let failure as PostgresDecodingFailure {
-            throw PostgresDecodingError(
-                column: columns[column].name, index: column, swiftType: "\(T.self)", postgresType: type, reason: failure.reason)
+            throw decodingError(failure, swiftType: T.self, column: column)
         }
+    }
+
+    @usableFromInline
+    func decodingError(_ failure: PostgresDecodingFailure, swiftType: Any.Type, column: Int) -> PostgresDecodingError {
+        PostgresDecodingError(
+            column: columns[column].name, index: column, swiftType: "\(swiftType)", postgresType: columnTypes[column], reason: failure.reason)
+    }
+
+    @usableFromInline
+    func columnOutOfRange(_ column: Int, swiftType: Any.Type) -> PostgresDecodingError {
+        PostgresDecodingError(
+            column: "#\(column)", index: column, swiftType: "\(swiftType)", postgresType: .unknown,
+            reason: "the result has \(columns.count) columns")
     }
 
     func isNull(row: Int, column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
@@ -79,13 +97,16 @@ public struct PostgresRow: Sendable {
     public let rows: PostgresRows
     public let index: Int
 
+    @usableFromInline
+    init(rows: PostgresRows, index: Int) {
+        self.rows = rows
+        self.index = index
+    }
+
     /// The value of the column at `column` (0-based).
+    @inlinable
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, at column: Int) throws -> T {
-        guard column >= 0, column < rows.columns.count else {
-            throw PostgresDecodingError(
-                column: "#\(column)", index: column, swiftType: "\(T.self)", postgresType: .unknown,
-                reason: "the result has \(rows.columns.count) columns")
-        }
+        guard column >= 0, column < rows.columnTypes.count else { throw rows.columnOutOfRange(column, swiftType: T.self) }
         return try rows.decodeCell(T.self, row: index, column: column)
     }
 
@@ -100,12 +121,16 @@ public struct PostgresRow: Sendable {
     }
 
     /// The first columns, in order, as a tuple: `let (id, name) = try row.decode(UUID.self, String.self)`.
+    @inlinable
     public func decode<each T: PostgresDecodable>(_ types: repeat (each T).Type) throws -> (repeat each T) {
+        // The column travels as an inout argument, not a captured variable: no runtime exclusivity check per cell.
         var column = 0
-        func next<U: PostgresDecodable>(_: U.Type) throws -> U {
-            defer { column += 1 }
-            return try decode(U.self, at: column)
-        }
-        return (repeat try next((each T).self))
+        return (repeat try decode(next: (each T).self, &column))
+    }
+
+    @inlinable @inline(__always)
+    func decode<U: PostgresDecodable>(next _: U.Type, _ column: inout Int) throws -> U {
+        defer { column += 1 }
+        return try decode(U.self, at: column)
     }
 }

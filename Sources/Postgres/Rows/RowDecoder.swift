@@ -11,6 +11,7 @@ extension PostgresRow {
     /// struct Member: Decodable { let userID: UUID; let role: String; let joinedAt: Date }
     /// let members = try await pool.fetchAll("SELECT user_id, role, joined_at FROM memberships", as: Member.self)
     /// ```
+    @_disfavoredOverload
     public func decode<T: Decodable>(as type: T.Type) throws -> T {
         let state = RowDecodingState(rows: rows, as: T.self)
         defer { state.releaseContainer() }
@@ -20,6 +21,7 @@ extension PostgresRow {
 
 extension PostgresRows {
     /// Every row as a `Decodable` value (see ``PostgresRow/decode(as:)``).
+    @_disfavoredOverload
     public func decode<T: Decodable>(as type: T.Type) throws -> [T] {
         let state = RowDecodingState(rows: self, as: T.self)
         defer { state.releaseContainer() }
@@ -243,6 +245,34 @@ private struct KeyedColumns<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let column = state.column(at: slot), !state.rows.isNull(row: state.row, column: column) else { return nil }
         return try state.decodeCell(T.self, slot: slot, column: column)
     }
+
+    // The standard library's own value types skip the generic path's type resolution and cast.
+    private func native<T: PostgresDecodable>(_: T.Type, _ key: Key) throws -> T {
+        try state.rows.decodeCell(T.self, row: state.row, column: try slotAndColumn(key).column)
+    }
+
+    private func nativeIfPresent<T: PostgresDecodable>(_: T.Type, _ key: Key) throws -> T? {
+        guard let column = state.column(at: state.slot(for: key.stringValue)), !state.rows.isNull(row: state.row, column: column) else {
+            return nil
+        }
+        return try state.rows.decodeCell(T.self, row: state.row, column: column)
+    }
+
+    func decode(_: Bool.Type, forKey key: Key) throws -> Bool { try native(Bool.self, key) }
+    func decode(_: String.Type, forKey key: Key) throws -> String { try native(String.self, key) }
+    func decode(_: Double.Type, forKey key: Key) throws -> Double { try native(Double.self, key) }
+    func decode(_: Float.Type, forKey key: Key) throws -> Float { try native(Float.self, key) }
+    func decode(_: Int.Type, forKey key: Key) throws -> Int { try native(Int.self, key) }
+    func decode(_: Int16.Type, forKey key: Key) throws -> Int16 { try native(Int16.self, key) }
+    func decode(_: Int32.Type, forKey key: Key) throws -> Int32 { try native(Int32.self, key) }
+    func decode(_: Int64.Type, forKey key: Key) throws -> Int64 { try native(Int64.self, key) }
+    func decodeIfPresent(_: Bool.Type, forKey key: Key) throws -> Bool? { try nativeIfPresent(Bool.self, key) }
+    func decodeIfPresent(_: String.Type, forKey key: Key) throws -> String? { try nativeIfPresent(String.self, key) }
+    func decodeIfPresent(_: Double.Type, forKey key: Key) throws -> Double? { try nativeIfPresent(Double.self, key) }
+    func decodeIfPresent(_: Int.Type, forKey key: Key) throws -> Int? { try nativeIfPresent(Int.self, key) }
+    func decodeIfPresent(_: Int16.Type, forKey key: Key) throws -> Int16? { try nativeIfPresent(Int16.self, key) }
+    func decodeIfPresent(_: Int32.Type, forKey key: Key) throws -> Int32? { try nativeIfPresent(Int32.self, key) }
+    func decodeIfPresent(_: Int64.Type, forKey key: Key) throws -> Int64? { try nativeIfPresent(Int64.self, key) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
         -> KeyedDecodingContainer<NestedKey>

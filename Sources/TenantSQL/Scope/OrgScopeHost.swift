@@ -1,3 +1,4 @@
+import Logging
 import Postgres
 
 /// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
@@ -70,17 +71,68 @@ extension StatementExecutor {
     }
 
     /// Every row, decoded.
+    @_disfavoredOverload
     public func fetchAll<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> [T] {
         try await query(statement).decode(as: type)
     }
 
     /// The first row, decoded, or nil.
+    @_disfavoredOverload
     public func fetchOptional<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T? {
         try await query(statement).first?.decode(as: type)
     }
 
     /// The first row, decoded; throws when there is none.
+    @_disfavoredOverload
     public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type) async throws -> T {
+        guard let value = try await fetchOptional(statement, as: type) else {
+            throw PostgresClientError(.noRows, "the query returned no rows")
+        }
+        return value
+    }
+}
+
+extension StatementExecutor {
+    /// Runs a statement, logging to `logger` (for example a request's, carrying its id).
+    public func query<S: Statement>(_ statement: S, logger: Logger) async throws -> PostgresRows {
+        try await StatementLogger.with(logger) { try await query(statement) }
+    }
+
+    /// Runs a statement and returns the rows it changed, logging to `logger`.
+    @discardableResult
+    public func execute(_ statement: some Statement, logger: Logger) async throws -> Int {
+        try await StatementLogger.with(logger) { try await execute(statement) }
+    }
+
+    /// Every row, decoded, logging to `logger`.
+    public func fetchAll<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> [T] {
+        try await StatementLogger.with(logger) { try await fetchAll(statement, as: type) }
+    }
+
+    /// The first row, decoded, or nil, logging to `logger`.
+    public func fetchOptional<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> T? {
+        try await StatementLogger.with(logger) { try await fetchOptional(statement, as: type) }
+    }
+
+    /// The first row, decoded, logging to `logger`; throws when there is none.
+    public func fetchOne<T: Decodable>(_ statement: some Statement, as type: T.Type, logger: Logger) async throws -> T {
+        try await StatementLogger.with(logger) { try await fetchOne(statement, as: type) }
+    }
+}
+
+extension StatementExecutor {
+    /// Every row, through `T.init(row:)`.
+    public func fetchAll<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> [T] {
+        try await query(statement).decode(as: type)
+    }
+
+    /// The first row through `T.init(row:)`, or nil.
+    public func fetchOptional<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> T? {
+        try await query(statement).first.map(T.init(row:))
+    }
+
+    /// The first row through `T.init(row:)`; throws when there is none.
+    public func fetchOne<T: PostgresRowDecodable>(_ statement: some Statement, as type: T.Type) async throws -> T {
         guard let value = try await fetchOptional(statement, as: type) else {
             throw PostgresClientError(.noRows, "the query returned no rows")
         }

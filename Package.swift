@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         .systemLibrary(
@@ -24,7 +26,12 @@ let package = Package(
         ),
         .target(
             name: "Postgres",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
         ),
         .target(name: "TenantSQL", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Migrations", dependencies: ["Postgres"]),
@@ -37,10 +44,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TenantKitTesting"]),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: [
+                "Postgres", "TenantKitTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKit", "TenantKitTesting"]),
         .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "Postgres", "TenantKitTesting"]),
-        .testTarget(name: "TenantKitTests", dependencies: ["TenantKit", "TenantSQL", "Postgres", "Migrations", "TenantKitTesting"]),
+        .testTarget(
+            name: "TenantKitTests",
+            dependencies: [
+                "TenantKit", "TenantSQL", "Postgres", "Migrations", "TenantKitTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

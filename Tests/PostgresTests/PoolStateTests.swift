@@ -71,6 +71,29 @@ import Testing
         guard case .fail = state.lease(waiter: 5) else { Issue.record("expected fail"); return }
     }
 
+    @Test func statisticsCountLeasedAsOpenButNotIdle() {
+        var state = PoolState<String>(maxConnections: 3)
+        _ = state.lease(waiter: 1)
+        _ = state.lease(waiter: 2)
+        _ = state.giveBack("c1")
+        #expect(state.statistics == PostgresPoolStatistics(open: 2, idle: 1, leased: 1, waiting: 0, maxConnections: 3))
+        _ = state.lease(waiter: 3)  // reuses c1
+        _ = state.lease(waiter: 4)  // opens a third
+        _ = state.lease(waiter: 5)  // waits
+        #expect(state.statistics == PostgresPoolStatistics(open: 3, idle: 0, leased: 3, waiting: 1, maxConnections: 3))
+    }
+
+    @Test func drainingRefusesLeasesAsDrainingAndAClosedPoolStaysClosed() {
+        var state = PoolState<String>(maxConnections: 2)
+        _ = state.lease(waiter: 1)
+        _ = state.close(.draining)
+        guard case .fail(.draining) = state.lease(waiter: 2) else { Issue.record("expected a draining refusal"); return }
+        _ = state.close(.closed)  // a close during a drain does not change how it shut down
+        #expect(state.shutdown == .draining)
+        guard case .close = state.giveBack("c1") else { Issue.record("expected close"); return }
+        #expect(state.statistics == PostgresPoolStatistics(open: 0, idle: 0, leased: 0, waiting: 0, maxConnections: 2))
+    }
+
     @Test func aPreferredIdleConnectionGoesFirstElseTheLastReturned() {
         var state = PoolState<String>(maxConnections: 3)
         for waiter in 1...3 { _ = state.lease(waiter: waiter) }

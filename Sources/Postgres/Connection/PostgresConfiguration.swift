@@ -13,6 +13,8 @@ import Foundation
 public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// libpq connection keywords and values (`host`, `port`, `dbname`, `user`, `password`, `sslmode`, ...).
     public private(set) var parameters: [String: String]
+    /// What connections made with this configuration report per pipeline; a pool sets its own.
+    var statementInstruments = StatementInstruments.off
 
     /// Parses a `postgres://` or `postgresql://` URL (libpq's URI syntax, unix-socket forms included).
     public init(url: String) throws {

@@ -152,7 +152,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         if logger.logLevel <= .debug {
             for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
         }
-        return try await performPipeline(queries, as: sender)
+        return try await configuration.statementInstruments.observe(queries) { try await performPipeline(queries, as: sender) }
     }
 
     /// Runs SQL text with the simple query protocol: several statements separated by `;`, no binds.

@@ -8,8 +8,16 @@ struct PoolState<Connection> {
         case open
         /// Queue the waiter until a connection comes back or its timeout passes.
         case wait
-        /// The pool is closed.
-        case fail
+        /// The pool is shut down (closed, or draining before it closes): refuse the lease.
+        case fail(Shutdown)
+    }
+
+    /// How the pool was shut down; both refuse new leases and close connections as they come back.
+    enum Shutdown: Equatable {
+        /// ``PostgresPool/close()``: nobody waits for the leased connections.
+        case closed
+        /// ``PostgresPool/drain(timeout:)``: someone waits for every leased connection to come back.
+        case draining
     }
 
     enum ReturnAction {
@@ -27,14 +35,24 @@ struct PoolState<Connection> {
     private(set) var open = 0
     /// Waiter ids, oldest first.
     private(set) var waiters: [Int] = []
-    private(set) var isClosed = false
+    /// Set once, by the first ``close(_:)``.
+    private(set) var shutdown: Shutdown?
+    var isClosed: Bool { shutdown != nil }
+
+    /// Connections handed out (or being opened for a caller, or on their way back): open but not idle.
+    var leased: Int { open - idle.count }
+
+    /// The figures ``PostgresPool/statistics`` reports.
+    var statistics: PostgresPoolStatistics {
+        PostgresPoolStatistics(open: open, idle: idle.count, leased: leased, waiting: waiters.count, maxConnections: maxConnections)
+    }
 
     init(maxConnections: Int) { self.maxConnections = max(1, maxConnections) }
 
     /// A caller (known as `waiter`) wants a connection: the most recently returned idle one that
     /// `preferring` accepts, else the most recently returned.
     mutating func lease(waiter: Int, preferring: ((Connection) -> Bool)? = nil) -> LeaseAction {
-        if isClosed { return .fail }
+        if let shutdown { return .fail(shutdown) }
         if let preferring, let index = idle.lastIndex(where: preferring) { return .use(idle.remove(at: index)) }
         if let connection = idle.popLast() { return .use(connection) }
         if open < maxConnections {
@@ -72,9 +90,10 @@ struct PoolState<Connection> {
         return true
     }
 
-    /// Shuts the pool: returns the idle connections to close and the waiters to fail.
-    mutating func close() -> (idle: [Connection], waiters: [Int]) {
-        isClosed = true
+    /// Shuts the pool: returns the idle connections to close and the waiters to fail. A second call
+    /// keeps the first call's way of shutting down.
+    mutating func close(_ how: Shutdown = .closed) -> (idle: [Connection], waiters: [Int]) {
+        if shutdown == nil { shutdown = how }
         defer { open -= idle.count; idle = []; waiters = [] }
         return (idle, waiters)
     }

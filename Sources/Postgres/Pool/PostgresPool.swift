@@ -17,6 +17,13 @@ import Logging
 /// (``PostgresConnection/isTainted``) is reset with `DISCARD ALL` and its statement cache cleared
 /// when it comes back, before anyone else can lease it (one round trip; if that fails, it is closed).
 /// A connection that ran only static statements goes back as it is, at no cost.
+///
+/// **Observability.** The pool reports gauges of its connections and waiters, lease wait times,
+/// timeouts and closed connections, and each pipeline's duration, errors and span, to the metrics
+/// factory and tracer of its ``observability`` (by default those the application bootstrapped).
+///
+/// **Shutting down.** ``drain(timeout:)`` refuses new leases, waits for the leased connections to
+/// come back and closes them; ``close()`` does not wait.
 public actor PostgresPool: PostgresExecutor {
     public let configuration: PostgresConfiguration
     public let acquireTimeout: Duration
@@ -26,33 +33,59 @@ public actor PostgresPool: PostgresExecutor {
     public nonisolated let logger: Logger
     /// The loops the pool's connections are spread over.
     public nonisolated let eventLoopGroup: PostgresEventLoopGroup
-    private var state: PoolState<PostgresConnection>
+    /// The pool's name and where its metrics and spans go.
+    public nonisolated let observability: PostgresObservability
+    private let instruments: PoolInstruments?
+    private var state: PoolState<PostgresConnection> {
+        // Every change shows in the gauges at once, and may be the one a drain waits for.
+        didSet { stateChanged() }
+    }
+    /// Connections whose close is still under way (not counted in `state.open` any more).
+    private var closing = 0
+    private var drainWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    private var nextDrainWaiter = 0
     private var waiting: [Int: CheckedContinuation<PostgresConnection, any Error>] = [:]
     private var nextWaiter = 0
 
     /// - Parameters:
     ///   - maxConnections: the most connections open at once.
     ///   - acquireTimeout: how long a caller waits for a free connection before ``PostgresClientError/Kind/poolTimeout``.
+    ///   - observability: the pool's name and where its metrics and spans go; by default the
+    ///     metrics factory and tracer bootstrapped when the pool is made. ``PostgresObservability/disabled`` records nothing.
     public init(
         configuration: PostgresConfiguration,
         maxConnections: Int = 8,
         acquireTimeout: Duration = .seconds(10),
         statementCacheCapacity: Int = 256,
         logger: Logger = Logger(label: "tenantkit.pool"),
-        eventLoopGroup: PostgresEventLoopGroup = .shared
+        eventLoopGroup: PostgresEventLoopGroup = .shared,
+        observability: PostgresObservability = .bootstrapped
     ) {
         self.eventLoopGroup = eventLoopGroup
+        var configuration = configuration
+        configuration.statementInstruments = StatementInstruments(observability, configuration: configuration)
         self.configuration = configuration
+        self.observability = observability
+        self.instruments = PoolInstruments(observability)
         self.acquireTimeout = acquireTimeout
         self.statementCacheCapacity = statementCacheCapacity
         self.logger = logger
         self.maxConnections = max(1, maxConnections)
         self.state = PoolState(maxConnections: maxConnections)
+        instruments?.publish(state.statistics)
     }
-
 
     /// Connections open now (idle or leased).
     public var openConnections: Int { state.open }
+
+    /// Connections open, idle and leased, and callers waiting, now.
+    public var statistics: PostgresPoolStatistics { state.statistics }
+
+    /// Connections held by callers now (see ``PostgresPoolStatistics/leased``).
+    public var leasedCount: Int { state.leased }
+
+    /// Callers waiting for a connection now.
+    public var waitingCount: Int { state.waiters.count }
 
     /// Leases a connection for `body` and takes it back afterwards, whatever happens.
     ///
@@ -113,18 +146,99 @@ public actor PostgresPool: PostgresExecutor {
         try await withLeasedConnection { connection in try await connection.pipeline(prelude(connection.backendPID) + queries) }
     }
 
-    /// Closes idle connections now and leased ones as they come back; waiting callers fail.
+    /// Closes idle connections now and leased ones as they come back; waiting callers fail with
+    /// ``PostgresClientError/Kind/poolClosed``, and so does every later lease.
     public func close() async {
-        let (idle, waiters) = state.close()
-        for id in waiters {
-            waiting.removeValue(forKey: id)?.resume(throwing: PostgresClientError(.poolClosed, "the pool was closed"))
+        await shutDown(.closed)
+    }
+
+    /// Shuts the pool down gracefully: refuses new leases (and fails waiting callers) with
+    /// ``PostgresClientError/Kind/poolClosed``, closes idle connections now, waits up to `timeout`
+    /// for every leased connection to come back and closes each as it does.
+    ///
+    /// ```swift
+    /// if await !pool.drain(timeout: .seconds(30)) {
+    ///     logger.warning("still leased after 30 s", metadata: ["pg.leased": "\(await pool.leasedCount)"])
+    /// }
+    /// ```
+    ///
+    /// - Returns: true when every connection was closed in time; false when `timeout` passed or the
+    ///   calling task was cancelled first (the rest still close as they come back).
+    @discardableResult
+    public func drain(timeout: Duration) async -> Bool {
+        await shutDown(.draining)
+        if isDrained { return true }
+        nextDrainWaiter += 1
+        let id = nextDrainWaiter
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            await self?.stopWaitingForDrain(id)
         }
-        for connection in idle { await connection.close() }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if isDrained || Task.isCancelled {
+                    continuation.resume(returning: isDrained)
+                } else {
+                    drainWaiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.stopWaitingForDrain(id) }
+        }
+    }
+
+    private var isDrained: Bool { state.isClosed && state.open == 0 && closing == 0 }
+
+    private func shutDown(_ how: PoolState<PostgresConnection>.Shutdown) async {
+        let (idle, waiters) = state.close(how)
+        let refusal = refusal(state.shutdown ?? how)
+        for id in waiters { waiting.removeValue(forKey: id)?.resume(throwing: refusal) }
+        await closeConnections(idle, .shutdown)
+    }
+
+    private func refusal(_ shutdown: PoolState<PostgresConnection>.Shutdown) -> PostgresClientError {
+        switch shutdown {
+        case .closed: PostgresClientError(.poolClosed, "the pool was closed")
+        case .draining: PostgresClientError(.poolClosed, "the pool is draining to shut down and leases no more connections")
+        }
+    }
+
+    private func stopWaitingForDrain(_ id: Int) {
+        drainWaiters.removeValue(forKey: id)?.resume(returning: isDrained)
+    }
+
+    /// Publishes the gauges and ends the drains waiting, once the last connection is closed.
+    private func stateChanged() {
+        instruments?.publish(state.statistics)
+        guard isDrained, !drainWaiters.isEmpty else { return }
+        let waiters = drainWaiters
+        drainWaiters = [:]
+        for continuation in waiters.values { continuation.resume(returning: true) }
+    }
+
+    /// Closes connections the pool no longer counts as open. All count as closing from the start,
+    /// so a drain cannot finish between two of them.
+    private func closeConnections(_ connections: [PostgresConnection], _ reason: PoolInstruments.CloseReason) async {
+        closing += connections.count
+        for connection in connections {
+            await connection.close()
+            closing -= 1
+            instruments?.closed(reason)
+        }
+        stateChanged()
     }
 
     // MARK: Leasing
 
     private func lease() async throws -> PostgresConnection {
+        guard let instruments else { return try await leaseUntimed() }
+        let start = ContinuousClock.now
+        defer { instruments.acquireDuration.recordNanoseconds(nanoseconds(ContinuousClock.now - start)) }
+        return try await leaseUntimed()
+    }
+
+    private func leaseUntimed() async throws -> PostgresConnection {
         while true {
             try Task.checkCancellation()
             nextWaiter += 1
@@ -136,13 +250,13 @@ public actor PostgresPool: PostgresExecutor {
             case .use(let connection):
                 if connection.isReusable() { return connection }
                 StatementLogger.current(logger).info("dropping a pooled connection the server closed", metadata: ["pg.backend": "\(connection.backendPID)"])
-                await connection.close()
                 if let other = state.discard() { openConnection(for: other) }
+                await closeConnections([connection], .stale)
                 continue
             case .open:
                 return try await openNow()
-            case .fail:
-                throw PostgresClientError(.poolClosed, "the pool was closed")
+            case .fail(let shutdown):
+                throw refusal(shutdown)
             case .wait:
                 return try await wait(waiter)
             }
@@ -151,10 +265,21 @@ public actor PostgresPool: PostgresExecutor {
 
     private func openNow() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(
-                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
+            return try await connect()
         } catch {
             if let other = state.discard() { openConnection(for: other) }
+            throw error
+        }
+    }
+
+    private nonisolated func connect() async throws -> PostgresConnection {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
+            instruments?.opened.increment()
+            return connection
+        } catch {
+            instruments?.connectErrors.increment()
             throw error
         }
     }
@@ -163,8 +288,7 @@ public actor PostgresPool: PostgresExecutor {
     private func openConnection(for waiter: Int) {
         Task {
             do {
-                let connection = try await PostgresConnection.connect(
-                    configuration, statementCacheCapacity: statementCacheCapacity, logger: logger, eventLoop: eventLoopGroup.next())
+                let connection = try await self.connect()
                 await self.deliver(connection, to: waiter)
             } catch {
                 self.failOpen(for: waiter, error)
@@ -202,6 +326,8 @@ public actor PostgresPool: PostgresExecutor {
     }
 
     private func expire(_ waiter: Int) {
+        // Only a caller still waiting times out; one served meanwhile already has its connection.
+        if waiting[waiter] != nil { instruments?.acquireTimeouts.increment() }
         abandon(waiter, with: PostgresClientError(
             .poolTimeout,
             "no connection became free within \(acquireTimeout) (all \(maxConnections) pooled connections are in use)"))
@@ -220,8 +346,8 @@ public actor PostgresPool: PostgresExecutor {
         // Not in `state.idle` while this awaits a reset, so nobody can lease it meanwhile.
         guard await connection.prepareForNextLease() else {
             StatementLogger.current(logger).info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
-            await connection.close()
             if let waiter = state.discard() { openConnection(for: waiter) }
+            await closeConnections([connection], .broken)
             return
         }
         switch state.giveBack(connection) {
@@ -230,7 +356,7 @@ public actor PostgresPool: PostgresExecutor {
         case .keep:
             break
         case .close(let connection):
-            await connection.close()
+            await closeConnections([connection], .shutdown)
         }
     }
 }

@@ -37,14 +37,20 @@ public struct TenantStore: Sendable {
     /// This process's live persistent sessions, which notifications from other instances reach.
     let liveSessions = LiveSessions()
 
-    public init(pool: PostgresPool, key: TenantContextKey) {
+    /// Database time and statements of the busiest organizations, charged by every scope the store
+    /// makes: `store.usage.top(10)` (see ``OrgUsage``).
+    public let usage: OrgUsage
+
+    /// - Parameter usage: where the store's scopes charge their work; 100 slots by default.
+    public init(pool: PostgresPool, key: TenantContextKey, usage: OrgUsage = OrgUsage()) {
         self.pool = pool
+        self.usage = usage
         self.context = SignedTenantContext(key: key)
     }
 
     /// A scope of `orgID` for `actor`, signed with the store's key.
     public func scope(_ orgID: UUID, as actor: OrgScope.Actor) -> OrgScope {
-        OrgScope(orgID: orgID, actor: actor, context: context, on: pool)
+        OrgScope(orgID: orgID, actor: actor, context: context, on: pool, usage: usage)
     }
 
     /// The repositories of `orgID` for a platform operator (support, billing), on a pool whose login
@@ -52,7 +58,7 @@ public struct TenantStore: Sendable {
     /// (``CreditRepository/grant(_:reason:idempotencyKey:)``). The database refuses operator claims
     /// on any other login, so the application role cannot mint credits even with the signing key.
     public func platformOperator(_ operatorID: UUID, in orgID: UUID, on operatorPool: PostgresPool) -> ActiveOrg {
-        ActiveOrg(scope: OrgScope(orgID: orgID, actor: .platformOperator(operatorID), context: context, on: operatorPool))
+        ActiveOrg(scope: OrgScope(orgID: orgID, actor: .platformOperator(operatorID), context: context, on: operatorPool, usage: usage))
     }
 
     /// Runs statements as `actor` with no organization chosen: the pre-tenant entry points.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 
 /// One organization and the actor working in it: the context every tenant statement runs under.
 ///
@@ -44,13 +45,17 @@ public struct OrgScope: StatementExecutor {
     /// What establishes the context in the database.
     public let context: any TenantContext
     let host: any OrgScopeHost
+    /// Where each unit of work's time and statements are charged to ``orgID``; nil records nothing.
+    public let usage: OrgUsage?
 
     /// A scope on a pool (each unit of work leases a connection) or on one connection.
-    public init(orgID: UUID, actor: Actor, context: some TenantContext, on host: some OrgScopeHost) {
+    /// - Parameter usage: charged with each pipeline and transaction of the scope (see ``OrgUsage``).
+    public init(orgID: UUID, actor: Actor, context: some TenantContext, on host: some OrgScopeHost, usage: OrgUsage? = nil) {
         self.orgID = orgID
         self.actor = actor
         self.context = context
         self.host = host
+        self.usage = usage
     }
 
     /// The context statement for the connection served by `backendPID`.
@@ -73,8 +78,24 @@ public struct OrgScope: StatementExecutor {
         // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
         // (or rolls back on error), ending the transaction-local context with it.
         let scope = self
-        let results = try await host.runAfterPrelude({ [try scope.contextStatement(backendPID: $0)] }, count: 1, queries)
+        let results = try await charged(statements: { queries.count }) {
+            try await host.runAfterPrelude({ [try scope.contextStatement(backendPID: $0)] }, count: 1, queries)
+        }
         return Array(results.dropFirst())
+    }
+
+    /// Runs one unit of work, charging its time and statements to ``usage`` whether it succeeds or fails.
+    private func charged<T>(statements: () -> Int, _ work: () async throws -> T) async throws -> T {
+        guard let usage else { return try await work() }
+        let start = ContinuousClock.now
+        do {
+            let result = try await work()
+            usage.record(orgID: orgID, statements: statements(), duration: ContinuousClock.now - start, failed: false)
+            return result
+        } catch {
+            usage.record(orgID: orgID, statements: statements(), duration: ContinuousClock.now - start, failed: true)
+            throw error
+        }
     }
 
     /// Runs builder statements in one round trip and one transaction.
@@ -90,10 +111,13 @@ public struct OrgScope: StatementExecutor {
         _ body: @Sendable (ScopedTransaction) async throws -> T
     ) async throws -> T {
         let scope = self
-        return try await host.withScopedTransaction(
-            prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
-        ) { transaction in
-            try await body(ScopedTransaction(scope: scope, connection: transaction))
+        let tally = usage.map { _ in StatementTally() }
+        return try await charged(statements: { tally?.count ?? 0 }) {
+            try await host.withScopedTransaction(
+                prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
+            ) { transaction in
+                try await body(ScopedTransaction(scope: scope, connection: transaction, tally: tally))
+            }
         }
     }
 }
@@ -106,21 +130,38 @@ public struct ScopedTransaction: StatementExecutor {
     /// The driver's transaction handle, for its own verbs (the only way to send on the connection
     /// while the transaction is open).
     public let connection: PostgresTransaction
+    /// Counts the statements sent, when the scope records usage.
+    let tally: StatementTally?
+
+    init(scope: OrgScope, connection: PostgresTransaction, tally: StatementTally?) {
+        self.scope = scope
+        self.connection = connection
+        self.tally = tally
+    }
 
     public func render(_ statement: some Statement) throws -> PostgresQuery {
         try scope.render(statement)
     }
 
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await connection.query(query)
+        tally?.add(1)
+        return try await connection.query(query)
     }
 
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
-        try await connection.pipeline(queries)
+        tally?.add(queries.count)
+        return try await connection.pipeline(queries)
     }
 
     /// Runs builder statements in one round trip.
     public func pipeline(_ statements: [any Statement]) async throws -> [PostgresRows] {
         try await pipeline(statements.map { try render($0) })
     }
+}
+
+/// The statements a ``ScopedTransaction`` sent, for ``OrgUsage``; its body may run them from child tasks.
+final class StatementTally: Sendable {
+    private let sent = Atomic<Int>(0)
+    var count: Int { sent.load(ordering: .relaxed) }
+    func add(_ statements: Int) { sent.add(statements, ordering: .relaxed) }
 }

@@ -3,12 +3,12 @@ import Postgres
 import ServiceLifecycle
 
 /// A ``Postgres/PostgresPool`` as a swift-service-lifecycle `Service`: it runs until graceful
-/// shutdown, then closes the pool and waits for the work in flight to finish.
+/// shutdown, then drains the pool (``Postgres/PostgresPool/drain(timeout:)``).
 ///
-/// On graceful shutdown the pool stops leasing (new calls fail with `poolClosed`), closes its idle
-/// connections at once and each leased one as its statement or transaction returns it; `run()`
-/// returns when every connection is closed, or after `drainTimeout` (then the rest close as they
-/// come back). On cancellation it closes without waiting.
+/// On graceful shutdown the pool stops leasing (new calls fail with `poolClosed`, saying it is
+/// draining), closes its idle connections at once and each leased one as its statement or
+/// transaction returns it; `run()` returns when every connection is closed, or after
+/// `drainTimeout` (then the rest close as they come back). On cancellation it closes without waiting.
 ///
 /// A `ServiceGroup` shuts its services down in reverse order, so list the pool before the HTTP
 /// server: requests finish first, then the pool drains. Hummingbird's `Application(services:)`
@@ -35,7 +35,7 @@ public struct TenantPoolService: Service {
         self.logger = logger
     }
 
-    /// Waits for graceful shutdown, then closes and drains the pool; on cancellation closes it and
+    /// Waits for graceful shutdown, then drains the pool (logging a warning if `drainTimeout` passes first); on cancellation closes it and
     /// rethrows `CancellationError`.
     public func run() async throws {
         do {
@@ -44,16 +44,8 @@ public struct TenantPoolService: Service {
             await pool.close()  // cancelled: no time to drain
             throw error
         }
-        await pool.close()
-        // The pool has no completion signal of its own; a short poll costs nothing at shutdown.
-        let deadline = ContinuousClock.now + drainTimeout
-        while await pool.openConnections > 0 {
-            guard ContinuousClock.now < deadline else {
-                let open = await pool.openConnections
-                logger.warning("pool did not drain in time; the remaining connections close as they are returned", metadata: ["pg.open": "\(open)"])
-                return
-            }
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }  // cancelled while draining
-        }
+        guard await !pool.drain(timeout: drainTimeout), !Task.isCancelled else { return }  // drained, or nobody waits any more
+        let leased = await pool.leasedCount
+        logger.warning("pool did not drain in time; the remaining connections close as they are returned", metadata: ["pg.leased": "\(leased)"])
     }
 }

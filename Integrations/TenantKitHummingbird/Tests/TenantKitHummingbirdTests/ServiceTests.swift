@@ -44,6 +44,33 @@ import Testing
         }
     }
 
+    /// A drain that outlasts `drainTimeout` returns then; the connection still in use closes when it is returned.
+    @Test func aSlowLeaseDoesNotHoldShutdownPastTheDrainTimeout() async throws {
+        try await TestDatabase.with(template: .migrated) { db in
+            let pool = db.makePool(maxConnections: 1)
+            let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
+            let slow = Task {
+                try await pool.withConnection { connection in
+                    startedSignal.yield()
+                    try await connection.execute("SELECT pg_sleep(1)")
+                }
+            }
+            for await _ in started { break }
+            let service = TenantPoolService(pool: pool, drainTimeout: .milliseconds(100))
+            let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+            let begun = ContinuousClock.now
+            async let ran: Void = group.run()
+            await group.triggerGracefulShutdown()
+            try await ran
+            #expect(ContinuousClock.now - begun < .milliseconds(900))  // did not wait for the statement
+            #expect(await pool.leasedCount == 1)
+            let refused = await #expect(throws: PostgresClientError.self) { try await pool.execute("SELECT 1") }
+            #expect(refused?.message.contains("draining") == true)
+            _ = try await slow.value
+            #expect(await pool.openConnections == 0)
+        }
+    }
+
     /// Cancellation does not wait.
     @Test func cancellationClosesThePool() async throws {
         try await TestDatabase.with(template: .migrated) { db in

@@ -11,24 +11,24 @@ import Synchronization
 /// each wait rather than registered once.
 final class ConnectAttempt: Sendable {
     private struct State: Sendable {
-        var session: Session?
+        var session: LibpqConnection?
         var watched: PostgresEventLoop.Socket?
-        var continuation: CheckedContinuation<Session, any Error>?
+        var continuation: CheckedContinuation<LibpqConnection, any Error>?
     }
 
     private let loop: PostgresEventLoop
     private let timeoutSeconds: Int?
     private let state: Mutex<State>
 
-    private init(session: Session, loop: PostgresEventLoop, timeoutSeconds: Int?, continuation: CheckedContinuation<Session, any Error>) {
+    private init(session: LibpqConnection, loop: PostgresEventLoop, timeoutSeconds: Int?, continuation: CheckedContinuation<LibpqConnection, any Error>) {
         self.loop = loop
         self.timeoutSeconds = timeoutSeconds
         self.state = Mutex(State(session: session, continuation: continuation))
     }
 
-    /// Connects `session` (just started with ``Session/startConnecting(_:cacheCapacity:logger:)``) on
+    /// Connects `session` (just started with ``LibpqConnection/startConnecting(_:cacheCapacity:logger:)``) on
     /// `loop`. Cancelling the task abandons the attempt.
-    static func connect(_ session: Session, on loop: PostgresEventLoop, timeoutSeconds: Int?) async throws -> Session {
+    static func connect(_ session: LibpqConnection, on loop: PostgresEventLoop, timeoutSeconds: Int?) async throws -> LibpqConnection {
         try Task.checkCancellation()
         let attempt = Mutex<ConnectAttempt?>(nil)
         return try await withTaskCancellationHandler {
@@ -59,7 +59,7 @@ final class ConnectAttempt: Sendable {
     }
 
     /// On the loop: watches the current socket for `progress`, then polls libpq when it is ready.
-    private func wait(for progress: Session.ConnectProgress) {
+    private func wait(for progress: LibpqConnection.ConnectProgress) {
         guard let session = state.withLock({ $0.session }) else { return }
         let watched = loop.register(fd: session.socket) { [self] _, _ in poll() }
         guard let watched else {
@@ -86,7 +86,7 @@ final class ConnectAttempt: Sendable {
     }
 
     /// On the loop: resumes the caller once; a session that did not connect is closed.
-    private func end(_ result: Result<Session, any Error>) {
+    private func end(_ result: Result<LibpqConnection, any Error>) {
         stopWatching()
         let (session, continuation) = state.withLock { state in
             defer { state.session = nil; state.continuation = nil }

@@ -34,7 +34,7 @@ import Synchronization
 /// **Cancellation.** Cancelling the calling task sends a real server-side cancel for the running
 /// statement; the call throws `CancellationError` and the connection stays usable.
 public final class PostgresConnection: PostgresExecutor, Sendable {
-    private let session: Session
+    private let session: LibpqConnection
     private let cancelRequest: CancelRequest
     private let gate = Mutex(Gate())
     /// The connection's socket on its loop; nil once closed.
@@ -51,7 +51,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     /// Where this connection goes (password masked when printed).
     public let configuration: PostgresConfiguration
 
-    private init(session: Session, eventLoop: PostgresEventLoop, configuration: PostgresConfiguration, logger: Logger) throws {
+    private init(session: LibpqConnection, eventLoop: PostgresEventLoop, configuration: PostgresConfiguration, logger: Logger) throws {
         self.session = session
         self.eventLoop = eventLoop
         self.cancelRequest = CancelRequest(session.makeCancelHandle())
@@ -91,9 +91,9 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         // and with them every body that prefers their loop.
         let loop = eventLoop ?? PostgresEventLoopGroup.shared.next()
         let timeout = try configuration.connectTimeoutSeconds()
-        let start: @Sendable () throws -> Session = { try Session.startConnecting(configuration, cacheCapacity: statementCacheCapacity, logger: logger) }
+        let start: @Sendable () throws -> LibpqConnection = { try LibpqConnection.startConnecting(configuration, cacheCapacity: statementCacheCapacity, logger: logger) }
         // Starting resolves the first host name, which blocks: then keep it off the loops and Swift's cooperative pool.
-        let started: Session = configuration.needsNameLookup()
+        let started: LibpqConnection = configuration.needsNameLookup()
             ? try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async { continuation.resume(with: Result { try start() }) }
             }
@@ -324,7 +324,7 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     private struct Stats: Sendable {
         var usable = true, roundTrips = 0, prepared = 0, cached = 0, tainted = false
         init() {}
-        init(_ session: Session) {
+        init(_ session: LibpqConnection) {
             usable = !session.isBroken && session.pg != nil
             roundTrips = session.roundTrips
             prepared = session.preparedCount

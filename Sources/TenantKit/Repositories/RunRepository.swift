@@ -27,7 +27,6 @@ public struct RunRepository: Sendable {
     /// ECU (at least 1). The same idempotency key twice starts one run and returns it both times.
     public func start(itemID: UUID, cost: Int64, idempotencyKey: String) async throws -> Run {
         guard cost > 0 else { throw TenantError.invalidInput("a run costs at least 1 ECU") }
-        try CreditRepository.requirePositive(cost)
         try CreditRepository.validate(reason: "run", idempotencyKey: idempotencyKey)
         do {
             let started = try await scope.transaction { tx -> Run? in

@@ -3,22 +3,6 @@ import Logging
 import Postgres
 import TenantSQL
 
-/// A user of the product (global: one row per person, whatever their organizations).
-public struct User: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let email: String
-    public let emailVerified: Bool
-    public let displayName: String?
-}
-
-/// An organization in the user's org switcher.
-public struct Membership: Codable, Sendable, Equatable {
-    public let orgID: UUID
-    public let name: String
-    public let role: Role
-    public let joinedAt: Date
-}
-
 /// The entry point: a pool connected as the application role, the key its tenant context is
 /// signed with, and the calls that come before an organization is active (users, sign-in,
 /// invitations, API keys, sessions).

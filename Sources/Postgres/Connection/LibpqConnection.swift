@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: used by one thread at a time, the one ``ConnectionState`` gives the turn
 /// to (handed over under `PostgresConnection`'s lock, which orders one thread's use before the next).
-final class Session: @unchecked Sendable {
+final class LibpqConnection: @unchecked Sendable {
     private(set) var pg: OpaquePointer?
     private var statements: StatementCache
     private let noticeSink: NoticeSink
@@ -41,7 +41,7 @@ final class Session: @unchecked Sendable {
     /// ``pollConnect()`` as the socket becomes ready, starting as if it had asked to write. Only a
     /// host name lookup can block here (libpq resolves the first host at once), so callers run this
     /// off the event loops when ``PostgresConfiguration/needsNameLookup`` says so.
-    static func startConnecting(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> Session {
+    static func startConnecting(_ configuration: PostgresConfiguration, cacheCapacity: Int, logger: Logger) throws -> LibpqConnection {
         var parameters = configuration.parameters
         parameters["fallback_application_name"] = "tenantkit"
         parameters["client_encoding"] = "UTF8"
@@ -51,7 +51,7 @@ final class Session: @unchecked Sendable {
         guard let pg = connection else {
             throw PostgresClientError(.connectionFailed, "libpq could not allocate a connection")
         }
-        let session = Session(pg: pg, configuration: configuration, cacheCapacity: cacheCapacity, logger: logger)
+        let session = LibpqConnection(pg: pg, configuration: configuration, cacheCapacity: cacheCapacity, logger: logger)
         if PQstatus(pg) == CONNECTION_BAD { throw session.connectFailure() }
         return session
     }
@@ -409,9 +409,9 @@ final class Session: @unchecked Sendable {
     }
 }
 
-/// The reading state of one pipeline, resumable between readiness events (see ``Session/advance(_:mayRead:)-(PipelineReader,_)``).
+/// The reading state of one pipeline, resumable between readiness events (see ``LibpqConnection/advance(_:mayRead:)-(PipelineReader,_)``).
 struct PipelineReader: Sendable {
-    fileprivate(set) var sent: Session.SentPipeline
+    fileprivate(set) var sent: LibpqConnection.SentPipeline
     /// Output libpq still has queued: wait for writability too.
     fileprivate(set) var needsFlush: Bool
     fileprivate var step = 0
@@ -420,7 +420,7 @@ struct PipelineReader: Sendable {
     fileprivate var results: [PostgresRows?]
     fileprivate var firstError: PostgresError?
 
-    init(_ sent: Session.SentPipeline) {
+    init(_ sent: LibpqConnection.SentPipeline) {
         self.sent = sent
         self.needsFlush = sent.needsFlush
         self.results = [PostgresRows?](repeating: nil, count: sent.queries.count)

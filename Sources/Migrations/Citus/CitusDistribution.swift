@@ -240,11 +240,12 @@ public enum CitusDistribution {
 
     private static func bindVerifier(on connection: PostgresConnection, _ result: inout Result) async throws {
         let bound = try await connection.fetchOne(
-            "SELECT prosrc LIKE '%citus_backend_gpid%' FROM pg_catalog.pg_proc WHERE oid = 'tenantkit.session_pid()'::regprocedure", as: Bool.self)
+            "SELECT prosrc LIKE '%citus_backend_gpid%ELSE -1 END%' FROM pg_catalog.pg_proc WHERE oid = 'tenantkit.session_pid()'::regprocedure", as: Bool.self)
         if !bound {
             // A worker runs a statement for the coordinator's backend with that backend's global
             // pid (node id * 10^10 + pid); the claim holds the coordinator's own pid. A statement
-            // started on any other node (the app logging in to a worker) gets NULL: no claim verifies.
+            // started on any other node (the app logging in to a worker) gets -1, which no claim
+            // holds. Never NULL: the verifier's `<>` would be NULL too, and its IF would let it pass.
             try await connection.executeScript(unsafeSQL: """
                 CREATE OR REPLACE FUNCTION tenantkit.session_pid()
                 RETURNS bigint
@@ -253,7 +254,7 @@ public enum CitusDistribution {
                 AS $fn$
                     SELECT CASE WHEN pg_catalog.citus_backend_gpid() / 10000000000
                                      = (SELECT n.nodeid FROM pg_catalog.pg_dist_node n WHERE n.groupid = 0 AND n.noderole = 'primary')
-                                THEN pg_catalog.citus_backend_gpid() % 10000000000 END
+                                THEN pg_catalog.citus_backend_gpid() % 10000000000 ELSE -1 END
                 $fn$
                 """)
             result.changes.append("tenantkit.session_pid() bound to the coordinator's global process id")

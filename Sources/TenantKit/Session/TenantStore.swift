@@ -37,9 +37,11 @@ public struct TenantStore: Sendable {
     /// This process's live persistent sessions, which notifications from other instances reach.
     let liveSessions = LiveSessions()
 
-    public init(pool: PostgresPool, key: TenantContextKey) {
+    /// A store on `pool` signing with `key`; `transport` `.setLocal` on a Citus coordinator (see
+    /// ``SignedTenantContext/Transport``).
+    public init(pool: PostgresPool, key: TenantContextKey, transport: SignedTenantContext.Transport = .setConfig) {
         self.pool = pool
-        self.context = SignedTenantContext(key: key)
+        self.context = SignedTenantContext(key: key, transport: transport)
     }
 
     /// A scope of `orgID` for `actor`, signed with the store's key.
@@ -58,7 +60,8 @@ public struct TenantStore: Sendable {
     /// Runs statements as `actor` with no organization chosen: the pre-tenant entry points.
     func preTenant(_ actor: OrgScope.Actor, _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
         let context = self.context
-        return Array(try await pool.pipeline(prelude: { [try context.statement(orgID: nil, actor: actor, backendPID: $0)] }, queries).dropFirst())
+        return try await pool.run(queries, after: { try context.statements(orgID: nil, actor: actor, backendPID: $0) },
+                                  inTransactionBlock: context.requiresTransactionBlock)
     }
 
     // MARK: Users

@@ -58,6 +58,11 @@ public struct OrgScope: StatementExecutor {
         try context.statement(orgID: orgID, actor: actor, backendPID: backendPID)
     }
 
+    /// Every statement that sets the context for the connection served by `backendPID`, in order.
+    public func contextStatements(backendPID: Int32) throws -> [PostgresQuery] {
+        try context.statements(orgID: orgID, actor: actor, backendPID: backendPID)
+    }
+
     public func render(_ statement: some Statement) throws -> PostgresQuery {
         try SQLRenderer.render(statement, mode: .scoped(orgID))
     }
@@ -73,8 +78,8 @@ public struct OrgScope: StatementExecutor {
         // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
         // (or rolls back on error), ending the transaction-local context with it.
         let scope = self
-        let results = try await host.runAfterPrelude({ [try scope.contextStatement(backendPID: $0)] }, count: 1, queries)
-        return Array(results.dropFirst())
+        return try await host.run(queries, after: { try scope.contextStatements(backendPID: $0) },
+                                  inTransactionBlock: context.requiresTransactionBlock)
     }
 
     /// Runs builder statements in one round trip and one transaction.
@@ -91,7 +96,7 @@ public struct OrgScope: StatementExecutor {
     ) async throws -> T {
         let scope = self
         return try await host.withScopedTransaction(
-            prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
+            prelude: { try scope.contextStatements(backendPID: $0) }, isolation: isolation
         ) { transaction in
             try await body(ScopedTransaction(scope: scope, connection: transaction))
         }

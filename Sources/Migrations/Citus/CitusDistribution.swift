@@ -15,7 +15,8 @@ import Postgres
 /// 3. the tables, in ``CitusTablePlan/tenantKit`` order;
 /// 4. every function on every node, the verifier bound to the coordinator's global process id
 ///    (`citus_backend_gpid()`, which workers see for the statements they run for it), and the
-///    functions that read reference tables from a shard allowed to (``CitusTablePlan/shardReaders``).
+///    functions that read reference tables from a shard allowed to (``CitusTablePlan/shardReaders``);
+/// 5. `tenantkit_owner` may log in on the workers (only there), for the entry points' connections.
 ///
 /// ```swift
 /// let result = try await CitusDistribution.distribute(on: connection)
@@ -103,6 +104,8 @@ public enum CitusDistribution {
         try await distributeTables(on: connection, &result)
         try await distributeFunctions(on: connection, &result)
         try await bindVerifier(on: connection, &result)
+        // Last: distributing a function sends its owner's role to the workers, NOLOGIN included.
+        try await letOwnerReachWorkers(on: connection, &result)
         if !result.changes.isEmpty {
             // distribute changed function definitions on purpose: record them as migrated, so
             // doctor's unknown-function check keeps pointing at real backdoors only.
@@ -138,6 +141,30 @@ public enum CitusDistribution {
             }
             result.changes.append("granted \(grant.privilege) on parameter \(grant.parameter) to \(grant.role) on \(missing.count) worker(s)")
         }
+    }
+
+    /// Citus opens a SECURITY DEFINER function's connections to the workers as the function's owner,
+    /// so the entry points (owned by `tenantkit_owner`) fail on a NOLOGIN owner ("role
+    /// "tenantkit_owner" is not permitted to log in"). The owner may log in on the workers only; it
+    /// stays NOLOGIN on the coordinator, where the application connects. Without propagation, or the
+    /// worker would pass the change on to every node, the coordinator included.
+    private static func letOwnerReachWorkers(on connection: PostgresConnection, _ result: inout Result) async throws {
+        struct Reply: Decodable { let nodename: String; let nodeport: Int; let success: Bool; let result: String }
+        let state = try await connection.fetchAll("""
+            SELECT nodename, nodeport, success, result FROM run_command_on_workers(
+                'SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = ''tenantkit_owner''')
+            """, as: Reply.self)
+        let missing = state.filter { !($0.success && $0.result == "t") }
+        guard !missing.isEmpty else { return }
+        let replies = try await connection.fetchAll("""
+            SELECT nodename, nodeport, success, result FROM run_command_on_workers(
+                'SET citus.enable_ddl_propagation = off; ALTER ROLE tenantkit_owner LOGIN')
+            """, as: Reply.self)
+        if let failed = replies.first(where: { !$0.success }) {
+            throw NotReady(problems: ["cannot let tenantkit_owner log in on \(failed.nodename):\(failed.nodeport): \(failed.result)"])
+        }
+        result.changes.append("tenantkit_owner may log in on \(missing.count) worker(s), for the entry points' connections "
+            + "(allow it from the coordinator only, in the workers' pg_hba.conf, with credentials in pg_dist_authinfo)")
     }
 
     /// Policies of tables not yet distributed: `( SELECT tenantkit.f(...) AS f)` becomes

@@ -1,6 +1,8 @@
 import Foundation
 import Migrations
 import Postgres
+import TenantKit
+import TenantSQL
 import Testing
 
 /// TenantKit's schema on a real Citus cluster: migrate, distribute (twice), RLS on every shard
@@ -13,7 +15,16 @@ import Testing
 struct CitusDistributionTests {
     @Test func migrateAndDistributeOnTheCluster() async throws {
         guard let cluster = try await CitusTestCluster.make() else { return }
-        defer { cluster.drop() }
+        do {
+            try await run(on: cluster)
+        } catch {
+            await cluster.drop()
+            throw error
+        }
+        await cluster.drop()
+    }
+
+    func run(on cluster: CitusTestCluster) async throws {
         let admin = cluster.coordinator
 
         // 1. One set of migrations applies on the coordinator.
@@ -51,7 +62,49 @@ struct CitusDistributionTests {
                 "SELECT count(*)::int FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid)", as: Int.self) > 32)
 
         }
+        // 4. doctor, as the application, checks every placement: clean now; a placement whose RLS
+        // is switched off on its worker is named.
+        let clean = try await Doctor.check(configuration: admin.with(user: "tenantkit_app"))
+        #expect(clean.findings.filter { $0.check == .placementRLS } == [])
+        #expect(clean.notes.contains { $0.contains("every shard placement was checked") })
+        struct Shard: Decodable { let name: String; let host: String; let port: Int; let shardid: Int }
+        let shard = try await withConnection(admin) { connection in
+            try await connection.fetchOne("""
+                SELECT shard_name('runs'::regclass, s.shardid) AS name, p.nodename AS host, p.nodeport AS port, s.shardid
+                FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+                WHERE s.logicalrelid = 'runs'::regclass ORDER BY s.shardid LIMIT 1
+                """, as: Shard.self)
+        }
+        // On the worker itself, to that one shard (the coordinator would change every placement).
+        let worker = try #require(cluster.nodes.first { $0.port == String(shard.port) })
+        try await withConnection(worker) {
+            try await $0.executeScript(unsafeSQL: "SET citus.enable_manual_changes_to_shards = on; ALTER TABLE \(shard.name) NO FORCE ROW LEVEL SECURITY")
+        }
+        let broken = try await Doctor.check(configuration: admin.with(user: "tenantkit_app"))
+        let named = broken.findings.filter { $0.check == .placementRLS }
+        #expect(named.map(\.subject) == ["shard \(shard.shardid) of runs on \(shard.host):\(shard.port)"], "\(named)")
+        try await withConnection(admin) { connection in
+            _ = try await connection.fetchAll("SELECT result FROM run_command_on_placements('runs', 'ALTER TABLE %s FORCE ROW LEVEL SECURITY')", as: String.self)
+        }
+        // 5. A migration after distribution (as the owner, several statements) reaches every shard.
+        try await withMigrationFiles(["0001_run_notes.sql": """
+            SET LOCAL ROLE tenantkit_owner;
+            ALTER TABLE runs ADD COLUMN note text;
+            COMMENT ON COLUMN runs.note IS 'free text';
+            """]) { directory async throws in
+            let later = Migrator(sources: [MigrationSource(uncheckedName: "tenantkit", directory: schemaDirectory), .app(directory)])
+            #expect(try await later.up(configuration: admin).applied.map(\.fileName) == ["0001_run_notes.sql"])
+        }
+        try await withConnection(admin) { connection in
+            let missing = try await connection.fetchAll("""
+                SELECT nodename || ':' || nodeport || ' ' || shardid FROM run_command_on_placements('runs',
+                    $$SELECT count(*) FROM pg_attribute WHERE attrelid = '%s'::regclass AND attname = 'note'$$)
+                WHERE NOT success OR result <> '1'
+                """, as: String.self)
+            #expect(missing == [], "placements without the new column: \(missing)")
+        }
         try await cluster.scopedReadsStayInTheirOrg()
+        try await cluster.tenantStoreWorksOnTheWorkers()
     }
 
     /// Each placement, checked on its own node, against its table on the coordinator: the same
@@ -115,17 +168,41 @@ struct CitusTestCluster: Sendable {
                                 maintenance: maintenance, database: database, version: version)
     }
 
-    /// Drops the database on every node (best effort: a failed test leaves it for inspection otherwise).
-    func drop() {
-        let semaphore = DispatchSemaphore(value: 0)
-        let maintenance = maintenance, database = database
-        Task.detached {
-            for node in maintenance {
-                try? await withConnection(node) { try await $0.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
-            }
-            semaphore.signal()
+    /// Drops the database on every node, workers first (their maintenance daemons connect to the
+    /// coordinator's copy).
+    func drop() async {
+        for node in maintenance.reversed() {
+            try? await withConnection(node) { try await $0.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         }
-        semaphore.wait()
+    }
+
+    /// TenantKit's own store, signing with the key the test installed, its claim sent as SET LOCAL:
+    /// sign-up and org creation (entry points), a scoped read of each org, an injection in one
+    /// org's scope that tries to claim the other.
+    func tenantStoreWorksOnTheWorkers() async throws {
+        let key = try TenantContextKey(secret: [UInt8](repeating: 0xab, count: 32))
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1)
+        let store = TenantStore(pool: pool, key: key, transport: .setLocal)
+        let ada = try await store.createUser(email: "ada@acme.test", emailVerified: true)
+        let bob = try await store.createUser(email: "bob@globex.test", emailVerified: true)
+        let acme = try await store.createOrganization(named: "Acme", by: ada.id)
+        let globex = try await store.createOrganization(named: "Globex", by: bob.id)
+        let inAcme = store.scope(acme, as: .user(ada.id))
+        #expect(try await inAcme.fetchAll("SELECT name FROM organizations", as: String.self) == ["Acme"])
+        #expect(try await store.scope(globex, as: .user(bob.id)).fetchAll("SELECT name FROM organizations", as: String.self) == ["Globex"])
+        // The audit log (distributed by org_id) holds each org's creation, seen by its own org only.
+        #expect(try await inAcme.fetchAll("SELECT DISTINCT org_id FROM audit_log", as: UUID.self) == [acme])
+        // An injection inside Acme's scope: a plain SET of a forged claim, then reads of Globex.
+        let forged = String(repeating: "0", count: 220)
+        let seen = try await inAcme.pipeline([
+            PostgresQuery(unsafeSQL: "SET LOCAL tenantkit.claim = '\(forged)'"),
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM audit_log WHERE org_id = '\(globex)'"),
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM organizations"),
+        ])
+        #expect(try seen[1].first!.decode(Int.self, at: 0) == 0)
+        #expect(try seen[2].first!.decode(Int.self, at: 0) == 0, "the forged claim replaced Acme's: nothing at all")
+        #expect(try await inAcme.fetchAll("SELECT name FROM organizations", as: String.self) == ["Acme"], "the next scope is whole again")
+        await pool.close()
     }
 
     /// Two orgs with a run each (on whichever workers hash them): a claim sent as SET LOCAL inside

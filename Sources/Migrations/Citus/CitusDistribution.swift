@@ -70,10 +70,9 @@ public enum CitusDistribution {
         if !(try await connection.fetchOne("SELECT EXISTS (SELECT 1 FROM tenantkit.context_keys WHERE retired_at IS NULL)", as: Bool.self)) {
             problems.append("no signing key is installed (tenantkit keys install): every claim would fail on every node")
         }
-        // Roles are per node: each worker must have them, with the attributes 0001 and 0012 demand.
+        // Roles are per node: each worker must have them, none able to bypass row-level security.
         let rolesCheck = """
-            SELECT coalesce(string_agg(rolname || CASE WHEN rolsuper OR rolbypassrls THEN '!bypass' ELSE '' END
-                                               || CASE WHEN rolname = 'tenantkit_owner' AND rolcanlogin THEN '!login' ELSE '' END, ',' ORDER BY rolname), '')
+            SELECT coalesce(string_agg(rolname || CASE WHEN rolsuper OR rolbypassrls THEN '!bypass' ELSE '' END, ',' ORDER BY rolname), '')
             FROM pg_catalog.pg_roles WHERE rolname IN ('tenantkit_app', 'tenantkit_operator', 'tenantkit_owner')
             """
         struct Reply: Decodable { let nodename: String; let nodeport: Int; let success: Bool; let result: String }

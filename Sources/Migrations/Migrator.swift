@@ -175,9 +175,18 @@ public struct Migrator: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         if migration.runsInTransaction {
+            let citus = try await CitusCluster.detect(on: connection)
             try await connection.executeScript(unsafeSQL: "BEGIN")
             do {
-                try await connection.executeScript(unsafeSQL: migration.sql)
+                if let citus { try await connection.executeScript(unsafeSQL: Self.citusSettings(citus)) }
+                if let citus, citus.hasDistributedTables {
+                    try await runStatements(of: migration, on: connection)
+                } else {
+                    try await connection.executeScript(unsafeSQL: migration.sql)
+                }
+            } catch let error as StatementFailure {
+                await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
+                throw failure(of: migration, error.error, line: error.line, column: error.column)
             } catch let error as PostgresError {
                 await Self.despiteCancellation { try await connection.executeScript(unsafeSQL: "ROLLBACK") }
                 throw await failure(of: migration, error, on: connection)
@@ -210,6 +219,41 @@ public struct Migrator: Sendable {
             return AppliedMigration(
                 source: migration.source, version: migration.version, name: migration.name, fileName: migration.fileName,
                 durationMs: milliseconds, ranInTransaction: false)
+        }
+    }
+
+    /// What a file's transaction sets first on a Citus coordinator. Before anything is distributed the
+    /// coordinator takes the schema as a single server would: with DDL propagation on, Citus would
+    /// send each new function to the workers at once, where the tables, schemas and parameter grants it
+    /// needs are not (`permission denied to set parameter`, `schema "tenantkit" does not exist`).
+    /// `tenantkit citus distribute` brings the workers up to date afterwards. Once tables are
+    /// distributed, changes to them must propagate, so the setting stays on. The native verifier reads
+    /// its tables by index on the local node, which on Citus holds only empty shells: keep the
+    /// portable one (0017 reads `tenantkit.context_verifier`).
+    static func citusSettings(_ citus: CitusCluster) -> String {
+        (citus.hasDistributedTables ? "" : "SET LOCAL citus.enable_ddl_propagation = off;\n")
+            + "SET LOCAL tenantkit.context_verifier = 'portable'"
+    }
+
+    /// A statement of a file that failed, with its line and column in the file.
+    private struct StatementFailure: Error {
+        let error: PostgresError
+        let line: Int
+        let column: Int?
+    }
+
+    /// Runs a file's statements one by one (in the caller's transaction): Citus refuses a
+    /// multi-statement script that changes distributed tables ("cannot insert multiple commands into
+    /// a prepared statement").
+    private func runStatements(of migration: Migration, on connection: PostgresConnection) async throws {
+        for statement in SQLStatementSplitter.split(migration.sql) {
+            do {
+                try await connection.executeScript(unsafeSQL: statement.text)
+            } catch let error as PostgresError {
+                guard let position = error.position else { throw StatementFailure(error: error, line: statement.line, column: nil) }
+                let found = SQLStatementSplitter.lineAndColumn(ofPosition: statement.scalarOffset + position, in: migration.sql)
+                throw StatementFailure(error: error, line: found.line, column: found.column)
+            }
         }
     }
 
@@ -254,6 +298,10 @@ public struct Migrator: Sendable {
         } else {
             line = SQLStatementSplitter.split(migration.sql).first?.line
         }
+        return failure(of: migration, error, line: line, column: column)
+    }
+
+    private func failure(of migration: Migration, _ error: PostgresError, line: Int?, column: Int?) -> MigrationError {
         var text = migration.displayName
         if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
         text += ": \(error.severity) \(error.code): \(error.message)"

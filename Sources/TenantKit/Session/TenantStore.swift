@@ -25,11 +25,16 @@ public struct TenantStore: Sendable {
     /// makes: `store.usage.top(10)` (see ``OrgUsage``).
     public let usage: OrgUsage
 
-    /// - Parameter usage: where the store's scopes charge their work; 100 slots by default.
-    public init(pool: PostgresPool, key: TenantContextKey, usage: OrgUsage = OrgUsage()) {
+    /// A store on `pool` signing with `key`.
+    /// - Parameters:
+    ///   - transport: how the claim travels; `.setLocal` on a Citus coordinator (see ``SignedTenantContext/Transport``).
+    ///   - usage: where the store's scopes charge their work; 100 slots by default.
+    public init(
+        pool: PostgresPool, key: TenantContextKey, transport: SignedTenantContext.Transport = .setConfig, usage: OrgUsage = OrgUsage()
+    ) {
         self.pool = pool
         self.usage = usage
-        self.context = SignedTenantContext(key: key)
+        self.context = SignedTenantContext(key: key, transport: transport)
     }
 
     /// A scope of `orgID` for `actor`, signed with the store's key.
@@ -48,7 +53,8 @@ public struct TenantStore: Sendable {
     /// Runs statements as `actor` with no organization chosen: the pre-tenant entry points.
     func preTenant(_ actor: OrgScope.Actor, _ queries: [PostgresQuery]) async throws -> [PostgresRows] {
         let context = self.context
-        return Array(try await pool.pipeline(prelude: { [try context.statement(orgID: nil, actor: actor, backendPID: $0)] }, queries).dropFirst())
+        return try await pool.run(queries, after: { try context.statements(orgID: nil, actor: actor, backendPID: $0) },
+                                  inTransactionBlock: context.requiresTransactionBlock)
     }
 
     // MARK: Users

@@ -63,6 +63,11 @@ public struct OrgScope: StatementExecutor {
         try context.statement(orgID: orgID, actor: actor, backendPID: backendPID)
     }
 
+    /// Every statement that sets the context for the connection served by `backendPID`, in order.
+    public func contextStatements(backendPID: Int32) throws -> [PostgresQuery] {
+        try context.statements(orgID: orgID, actor: actor, backendPID: backendPID)
+    }
+
     public func render(_ statement: some Statement) throws -> PostgresQuery {
         try SQLRenderer.render(statement, mode: .scoped(orgID))
     }
@@ -78,10 +83,10 @@ public struct OrgScope: StatementExecutor {
         // No BEGIN: a pipeline up to its Sync is one implicit transaction, which the Sync commits
         // (or rolls back on error), ending the transaction-local context with it.
         let scope = self
-        let results = try await charged(statements: { queries.count }) {
-            try await host.runAfterPrelude({ [try scope.contextStatement(backendPID: $0)] }, count: 1, queries)
+        return try await charged(statements: { queries.count }) {
+            try await host.run(queries, after: { try scope.contextStatements(backendPID: $0) },
+                               inTransactionBlock: scope.context.requiresTransactionBlock)
         }
-        return Array(results.dropFirst())
     }
 
     /// Runs one unit of work, charging its time and statements to ``usage`` whether it succeeds or fails.
@@ -114,7 +119,7 @@ public struct OrgScope: StatementExecutor {
         let tally = usage.map { _ in StatementTally() }
         return try await charged(statements: { tally?.count ?? 0 }) {
             try await host.withScopedTransaction(
-                prelude: { [try scope.contextStatement(backendPID: $0)] }, isolation: isolation
+                prelude: { try scope.contextStatements(backendPID: $0) }, isolation: isolation
             ) { transaction in
                 try await body(ScopedTransaction(scope: scope, connection: transaction, tally: tally))
             }

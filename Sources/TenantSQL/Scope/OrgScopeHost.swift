@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 
@@ -11,6 +12,13 @@ public protocol OrgScopeHost: PostgresExecutor {
         prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
     ) async throws -> [PostgresRows]
 
+    /// Runs `BEGIN`, `prelude`, `queries` and `COMMIT` in one pipeline on one connection (one round
+    /// trip); after a failure it rolls the block back on that connection, so it is left in no
+    /// transaction. For contexts that hold only inside a transaction block (`SET LOCAL`).
+    func pipelineInTransactionBlock(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows]
+
     /// Runs `body` in a transaction on one connection, handing it the transaction; `prelude` travels
     /// with the body's first statement.
     func withScopedTransaction<T: Sendable>(
@@ -21,6 +29,12 @@ public protocol OrgScopeHost: PostgresExecutor {
 }
 
 extension PostgresPool: OrgScopeHost {
+    public nonisolated func pipelineInTransactionBlock(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        try await withConnection { connection in try await connection.pipelineInTransactionBlock(prelude: prelude, queries) }
+    }
+
     public nonisolated func withScopedTransaction<T: Sendable>(
         prelude: @Sendable (Int32) throws -> [PostgresQuery],
         isolation: PostgresConnection.IsolationLevel,
@@ -45,6 +59,20 @@ extension PostgresConnection: OrgScopeHost {
         _ body: @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await withTransaction(prelude: prelude(backendPID), isolation: isolation, body)
+    }
+
+    public func pipelineInTransactionBlock(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
+    ) async throws -> [PostgresRows] {
+        let statements: [PostgresQuery] = ["BEGIN"] + (try prelude(backendPID)) + queries + ["COMMIT"]
+        do {
+            return try await pipeline(statements)
+        } catch {
+            // The failed statement left the block aborted and skipped COMMIT: end it here, so the
+            // connection carries no transaction (and no context) to its next use.
+            _ = try? await pipeline(["ROLLBACK"])
+            throw error
+        }
     }
 }
 
@@ -141,18 +169,46 @@ extension StatementExecutor {
 }
 
 extension OrgScopeHost {
-    /// Runs the `preludeCount` statements of `prelude`, then `queries`, in one pipeline. A
-    /// failure's `statementIndex` counts the caller's statements only: nil for a single query or a
-    /// failing prelude statement.
-    func runAfterPrelude(
-        _ prelude: @escaping @Sendable (Int32) throws -> [PostgresQuery], count preludeCount: Int, _ queries: [PostgresQuery]
+    /// The block in one ``pipeline(prelude:_:)``, without the rollback after a failure: a pooled
+    /// connection left in the aborted block is then closed by its pool rather than reused. The pool
+    /// and the connection replace it with their own, which roll back.
+    public func pipelineInTransactionBlock(
+        prelude: @Sendable (Int32) throws -> [PostgresQuery], _ queries: [PostgresQuery]
     ) async throws -> [PostgresRows] {
+        try await pipeline(prelude: { ["BEGIN"] + (try prelude($0)) }, queries + ["COMMIT"])
+    }
+
+    /// Runs `queries` after the context statements `prelude` makes for the connection, in one round
+    /// trip (inside `BEGIN` ... `COMMIT` when `inTransactionBlock`), and returns the queries' results
+    /// only. A failure's `statementIndex` counts the caller's statements only: nil for a single query
+    /// or a failing context statement.
+    package func run(
+        _ queries: [PostgresQuery], after prelude: @escaping @Sendable (Int32) throws -> [PostgresQuery], inTransactionBlock: Bool
+    ) async throws -> [PostgresRows] {
+        let leading = PreludeCount()
+        let counted: @Sendable (Int32) throws -> [PostgresQuery] = { pid in
+            let statements = try prelude(pid)
+            leading.set(statements.count + (inTransactionBlock ? 1 : 0))
+            return statements
+        }
         do {
-            return try await pipeline(prelude: prelude, queries)
+            let results = inTransactionBlock
+                ? try await pipelineInTransactionBlock(prelude: counted, queries)
+                : try await pipeline(prelude: counted, queries)
+            return Array(results.dropFirst(leading.value).prefix(queries.count))
         } catch var error as PostgresError {
-            let index = error.statementIndex.map { $0 - preludeCount }
-            error.statementIndex = queries.count > 1 && (index ?? -1) >= 0 ? index : nil
+            let index = error.statementIndex.map { $0 - leading.value }
+            error.statementIndex = queries.count > 1 && (index ?? -1) >= 0 && (index ?? 0) < queries.count ? index : nil
             throw error
         }
     }
+}
+
+/// How many statements went before the caller's: known only once the prelude was made for its
+/// connection, read after the pipeline returned or failed.
+private final class PreludeCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func set(_ value: Int) { lock.lock(); count = value; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

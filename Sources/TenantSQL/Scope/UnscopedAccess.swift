@@ -79,10 +79,9 @@ public struct UnscopedAccess: StatementExecutor {
         // then runs with no organization set, keeping the actor.
         let (context, orgID, actor) = (context, auditOrgID, actor)
         let prelude: @Sendable (Int32) throws -> [PostgresQuery] = { pid in
-            [try context.statement(orgID: orgID, actor: actor, backendPID: pid), audit,
-             try context.statement(orgID: nil, actor: actor, backendPID: pid)]
+            try context.statements(orgID: orgID, actor: actor, backendPID: pid) + [audit]
+                + context.statements(orgID: nil, actor: actor, backendPID: pid)
         }
-        let results = try await host.runAfterPrelude(prelude, count: 3, queries)
-        return Array(results.dropFirst(3))
+        return try await host.run(queries, after: prelude, inTransactionBlock: context.requiresTransactionBlock)
     }
 }

@@ -204,3 +204,38 @@ private final class Counter: Sendable {
     var value: Int { count.withLock { $0 } }
     func increment() { count.withLock { $0 += 1 } }
 }
+
+/// A loop as an actor's executor: the actor's methods run on the loop's thread, and its round
+/// trips need no hand-off.
+@Suite struct LoopAsActorExecutorTests {
+    private actor LoopBound {
+        let loop: PostgresEventLoop
+        let connection: PostgresConnection
+        init(loop: PostgresEventLoop, connection: PostgresConnection) {
+            self.loop = loop
+            self.connection = connection
+        }
+        nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+        /// Whether the actor runs on its loop before and after a round trip, and the answer.
+        func readOnLoop() async throws -> (before: Bool, after: Bool, answer: Int32) {
+            let before = loop.inEventLoop
+            let answer = try await connection.fetchOne("SELECT 41 + 1", as: Int32.self)
+            return (before, loop.inEventLoop, answer)
+        }
+    }
+
+    @Test func anActorOnTheLoopRunsItsMethodsAndRoundTripsThere() async throws {
+        try await TestDatabase.with { db in
+            let loop = PostgresEventLoop(name: "test.actor")
+            let connection = try await PostgresConnection.connect(db.configuration, eventLoop: loop)
+            let actor = LoopBound(loop: loop, connection: connection)
+            let result = try await actor.readOnLoop()
+            #expect(result.before && result.after)
+            #expect(result.answer == 42)
+            #expect(!loop.inEventLoop)  // this test's own task is elsewhere
+            await connection.close()
+            loop.shutdown()
+        }
+    }
+}

@@ -22,9 +22,12 @@ import Synchronization
 /// }
 /// ```
 ///
+/// A loop is a `SerialExecutor` too: an actor that returns `loop.asUnownedSerialExecutor()` as its
+/// `unownedExecutor` runs on the loop's thread, next to the connections the loop serves.
+///
 /// Work that runs on a loop must not block: blocking calls (connecting, sending a cancel request)
 /// run elsewhere.
-public final class PostgresEventLoop: TaskExecutor, Sendable {
+public final class PostgresEventLoop: TaskExecutor, SerialExecutor, Sendable {
     private enum Job: Sendable {
         case task(UnownedJob)
         case work(@Sendable () -> Void)
@@ -65,9 +68,14 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
         pthread_getspecific(Self.currentLoopKey) == Unmanaged.passUnretained(self).toOpaque()
     }
 
-    /// Runs a task's job on the loop's thread (the `TaskExecutor` requirement).
+    /// Runs a task's job on the loop's thread (the `TaskExecutor` and `SerialExecutor` requirement).
     public func enqueue(_ job: consuming ExecutorJob) {
         push(.task(UnownedJob(job)))
+    }
+
+    /// Checks that the caller runs on the loop's thread, for an actor whose executor is this loop.
+    public func checkIsolated() {
+        precondition(inEventLoop, "expected to run on event loop \(name)")
     }
 
     /// Runs `work` on the loop's thread, after the events and jobs already due.
@@ -162,6 +170,7 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
         tk_name_thread(String(name.suffix(15)))
         #endif
         let executor = asUnownedTaskExecutor()
+        let serial = asUnownedSerialExecutor()
         var events = Selector.Events()
         var batch: [Job] = []
         batch.reserveCapacity(64)
@@ -185,7 +194,7 @@ public final class PostgresEventLoop: TaskExecutor, Sendable {
             }
             for job in batch {
                 switch job {
-                case .task(let job): job.runSynchronously(on: executor)
+                case .task(let job): job.runSynchronously(isolatedTo: serial, taskExecutor: executor)
                 case .work(let work): work()
                 }
             }

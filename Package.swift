@@ -5,9 +5,9 @@ let package = Package(
     name: "TenantKit",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "TenantKitPostgres", targets: ["TenantKitPostgres"]),
         .library(name: "TenantSQL", targets: ["TenantSQL"]),
-        .library(name: "Migrations", targets: ["Migrations"]),
+        .library(name: "TenantKitMigrations", targets: ["TenantKitMigrations"]),
         .library(name: "TenantKit", targets: ["TenantKit"]),
         .library(name: "TenantKitTesting", targets: ["TenantKitTesting"]),
         .executable(name: "tenantkit", targets: ["tenantkit"]),
@@ -25,7 +25,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
         .target(
-            name: "Postgres",
+            name: "TenantKitPostgres",
             dependencies: [
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
@@ -33,31 +33,31 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .target(name: "TenantSQL", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Migrations", dependencies: ["Postgres"]),
-        .target(name: "TenantKit", dependencies: ["TenantSQL", "Postgres", "Migrations"], resources: [.copy("Schema")]),
-        .target(name: "TenantKitTesting", dependencies: ["Postgres", "Migrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "TenantSQL", dependencies: ["TenantKitPostgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "TenantKitMigrations", dependencies: ["TenantKitPostgres"]),
+        .target(name: "TenantKit", dependencies: ["TenantSQL", "TenantKitPostgres", "TenantKitMigrations"], resources: [.copy("Schema")]),
+        .target(name: "TenantKitTesting", dependencies: ["TenantKitPostgres", "TenantKitMigrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tenantkit",
             dependencies: [
-                "Postgres", "Migrations", "TenantKit", "TenantKitTesting",
+                "TenantKitPostgres", "TenantKitMigrations", "TenantKit", "TenantKitTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
-            name: "PostgresTests",
+            name: "TenantKitPostgresTests",
             dependencies: [
-                "Postgres", "TenantKitTesting",
+                "TenantKitPostgres", "TenantKitTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TenantKit", "TenantKitTesting"]),
-        .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "Postgres", "TenantKitTesting"]),
+        .testTarget(name: "TenantKitMigrationsTests", dependencies: ["TenantKitMigrations", "TenantKitPostgres", "TenantKit", "TenantKitTesting"]),
+        .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "TenantKitPostgres", "TenantKitTesting"]),
         .testTarget(
             name: "TenantKitTests",
             dependencies: [
-                "TenantKit", "TenantSQL", "Postgres", "Migrations", "TenantKitTesting",
+                "TenantKit", "TenantSQL", "TenantKitPostgres", "TenantKitMigrations", "TenantKitTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

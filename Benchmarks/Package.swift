@@ -19,10 +19,10 @@ let package = Package(
             dependencies: [
                 "BenchLibPQ",
                 "BenchMallocCounter",
-                .product(name: "Postgres", package: "TenantKit"),
+                .product(name: "TenantKitPostgres", package: "TenantKit"),
                 .product(name: "TenantSQL", package: "TenantKit"),
                 .product(name: "TenantKit", package: "TenantKit"),
-                .product(name: "Migrations", package: "TenantKit"),
+                .product(name: "TenantKitMigrations", package: "TenantKit"),
                 .product(name: "TenantKitTesting", package: "TenantKit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

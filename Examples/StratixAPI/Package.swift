@@ -23,7 +23,7 @@ let package = Package(
             name: "StratixAPI",
             dependencies: [
                 .product(name: "TenantKit", package: "TenantKit"),
-                .product(name: "Postgres", package: "TenantKit"),
+                .product(name: "TenantKitPostgres", package: "TenantKit"),
                 .product(name: "TenantKitHummingbird", package: "TenantKitHummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -36,8 +36,8 @@ let package = Package(
             dependencies: [
                 "StratixAPI",
                 .product(name: "TenantKit", package: "TenantKit"),
-                .product(name: "Postgres", package: "TenantKit"),
-                .product(name: "Migrations", package: "TenantKit"),
+                .product(name: "TenantKitPostgres", package: "TenantKit"),
+                .product(name: "TenantKitMigrations", package: "TenantKit"),
                 .product(name: "TenantKitTesting", package: "TenantKit"),
                 .product(name: "TenantKitHummingbird", package: "TenantKitHummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -50,7 +50,7 @@ let package = Package(
             dependencies: [
                 "StratixAPI",
                 .product(name: "TenantKit", package: "TenantKit"),
-                .product(name: "Postgres", package: "TenantKit"),
+                .product(name: "TenantKitPostgres", package: "TenantKit"),
                 .product(name: "TenantKitTesting", package: "TenantKit"),
                 .product(name: "TenantKitHummingbird", package: "TenantKitHummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -22,7 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "TenantKit", package: "TenantKit"),
                 .product(name: "TenantSQL", package: "TenantKit"),
-                .product(name: "Postgres", package: "TenantKit"),
+                .product(name: "TenantKitPostgres", package: "TenantKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

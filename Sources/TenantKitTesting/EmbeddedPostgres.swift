@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// A throwaway PostgreSQL server: `initdb` into a temporary directory, started on its own port and
 /// unix socket, removed when the process ends.

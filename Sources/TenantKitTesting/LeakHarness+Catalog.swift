@@ -1,6 +1,6 @@
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 
 /// A tenant-isolation problem in the schema's catalog: the kind of mistake a new migration makes
 /// (a table without FORCE, a policy that lets everything through), found without any data.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 extension LeakHarness {
     /// Creates an organization the way TenantKit's operator path does

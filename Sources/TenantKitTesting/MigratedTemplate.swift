@@ -1,6 +1,6 @@
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 import TenantKit
 
 extension TestDatabaseTemplate {
@@ -47,7 +47,7 @@ extension TestDatabaseTemplate {
         var templateSuffix: String { self == .portable ? "_portable" : "" }
     }
 
-    /// TenantKit's migrations directory (``Migrations/MigrationSource/tenantKit``, the copy bundled with the library).
+    /// TenantKit's migrations directory (``TenantKitMigrations/MigrationSource/tenantKit``, the copy bundled with the library).
     public static var schemaDirectory: String { MigrationSource.tenantKit.directory }
 
     /// SHA-256 over every `.sql` file's name and bytes, in name order.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// The context TenantKit sent before claims were signed: three plain transaction-local settings

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Logging
-import Postgres
+import TenantKitPostgres
 
 /// A fresh database for one test, cloned from a template database.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 @testable import TenantSQL
 import TenantKitTesting
 import Testing

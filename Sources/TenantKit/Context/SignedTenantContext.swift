@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// The tenant context TenantKit's schema trusts: a claim signed with a ``TenantContextKey``,

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// The key the application signs its tenant context with (HMAC-SHA256).
 ///

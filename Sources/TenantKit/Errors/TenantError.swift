@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// A rule of the organization model said no. Each case names the rule; none carries another
 /// organization's data.

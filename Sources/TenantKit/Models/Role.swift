@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A member's role: admins manage the organization, members work in it, viewers read.
 public enum Role: String, Codable, Sendable, Comparable, CaseIterable, PostgresCodable {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// The repositories of one organization, for one actor. Every call runs through the query builder

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// One audit log entry. `seq` counts the organization's entries from 1 without gaps.

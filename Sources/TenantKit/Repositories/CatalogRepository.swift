@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// A catalog item: public (`orgID` nil) or private to the active organization.

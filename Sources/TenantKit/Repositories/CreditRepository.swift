@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// One posting of the ECU ledger: positive amounts are grants, negative ones debits.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// An email domain of the organization, for auto-join.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// A run of a catalog item, paid for by the organization's ECU balance.

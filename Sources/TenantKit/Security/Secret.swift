@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// Random secrets (invitation tokens, API keys) and the constant-time comparison of their hashes.
 enum Secret {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// One user's (or one API key's) working session: exactly one active organization at a time.

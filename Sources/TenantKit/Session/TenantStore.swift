@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// The entry point: a pool connected as the application role, the key its tenant context is

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `api_keys`: per-organization keys; only the key's sha256 and a visible prefix are stored.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `audit_log`: append-only and hash-chained per organization. Insert `action`, `target` and

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `catalog_items`: the public catalog (`org_id IS NULL`) plus each organization's private items.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `ecu_accounts`: one ECU credit account per organization. The balance changes only through

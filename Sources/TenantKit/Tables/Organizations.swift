@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `users`: global (no organization). Sign-in looks users up by email before any org is active.

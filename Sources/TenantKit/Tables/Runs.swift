@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantSQL
 
 /// `runs`: executions of a catalog item, billed to the organization. `user_id` / `api_key_id`

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// Everything an attacker must not touch, read as a superuser: take one before an attack and one

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import Synchronization
 import TenantKit
 import TenantSQL

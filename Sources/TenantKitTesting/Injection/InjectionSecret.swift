@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// A value an attacker must never see, and every form it can take in a result: text in any case,
 /// a UUID's 16 bytes, a hash's bytes or hex, an integer's decimal text or 8 binary bytes.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// A check for a victim after an attack: B (or anyone) using TenantKit's unmodified API on the

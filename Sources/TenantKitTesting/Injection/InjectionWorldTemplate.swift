@@ -1,6 +1,6 @@
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 import TenantKit
 
 extension TestDatabaseTemplate {

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// The session state a pooled connection carries into its next lease, read on that connection:
 /// who it runs as, the tenant settings, `search_path` and timeouts, session-level settings,

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// The tables of a database, found from the catalog, and which column names each one's organization.
 ///

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A cell of any type, as the bytes the server sent (binary format), or nil for NULL.
 struct RawCell: PostgresDecodable {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// Looks for secrets in what an attack got back: every cell of every result, in its binary wire
 /// form (so a UUID, a hash or an integer is found whatever it was cast to or nested in), and the

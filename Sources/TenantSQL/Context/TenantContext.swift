@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// How a scope tells the database which principal acts in which organization.
 ///

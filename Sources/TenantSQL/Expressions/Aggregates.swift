@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 private func call<V>(_ name: String, _ arguments: SQLFragment...) -> SQLExpression<V> {
     var parts: [SQLFragment.Part] = [.text(name + "(")]

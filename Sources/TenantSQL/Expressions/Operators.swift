@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 // Comparison and logic. Every operator is generic over `QueryExpression` with a `Value` constraint,
 // which is what makes `intColumn == "text"` a compile error.

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// Something that can appear in a SELECT list: an expression, `expr.as("label")`, `table.allColumns`.
 public protocol Selectable: Sendable {

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A piece of SQL the builder made: text, quoted names, column references, bind values and
 /// subqueries. Values stay values until rendering, where they become `$n` binds.

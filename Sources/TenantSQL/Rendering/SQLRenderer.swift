@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// Turns a statement into SQL text and binds, adding the organization predicates on the way.
 ///

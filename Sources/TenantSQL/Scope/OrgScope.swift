@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import Synchronization
 
 /// One organization and the actor working in it: the context every tenant statement runs under.

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import TenantKitPostgres
 
 /// Where a scope runs its work: a ``PostgresPool`` (the usual case) or one ``PostgresConnection``.
 ///

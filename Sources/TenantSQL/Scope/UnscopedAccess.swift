@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// Access to every organization's rows at once, for platform operators only (curating the public
 /// catalog, support investigations). Its use is written to the audit log.

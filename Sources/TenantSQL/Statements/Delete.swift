@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A DELETE. In a scope it only removes the scope's rows (own rows only on the mixed catalog).
 ///

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// An INSERT of one or more rows. In a scope, the organization column is stamped with the
 /// scope's org id (a bind); a row that carries another organization id is refused before anything

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A SELECT statement. Every tenant table it names is scoped when it is rendered.
 ///

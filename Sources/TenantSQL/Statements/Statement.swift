@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// A statement the builder can render: ``Select``, ``Insert``, ``Update``, ``Delete``.
 ///

@@ -1,4 +1,4 @@
-import Postgres
+import TenantKitPostgres
 
 /// An UPDATE. In a scope it only touches the scope's rows (`alias.org_id = $n`, own rows only on the
 /// mixed catalog), and it can never assign the organization column: ``OrgColumn`` has no

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// How a table relates to organizations, which decides the predicate the builder adds for it.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import Synchronization
 
 /// Database time and statements per organization, for the few organizations that use the most,

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 
 /// `tenantkit citus`: TenantKit's schema on a Citus cluster.
 struct CitusCommand: AsyncParsableCommand {

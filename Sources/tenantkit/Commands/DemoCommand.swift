@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 import TenantKit
 import TenantKitTesting
 

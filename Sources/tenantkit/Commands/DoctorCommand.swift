@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import Migrations
+import TenantKitMigrations
 import TenantKit
-import Postgres
+import TenantKitPostgres
 
 /// `tenantkit doctor`: the start-up self-check, from the command line.
 struct DoctorCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// `tenantkit keys`: makes and installs the key the application signs its tenant context with.

@@ -1,13 +1,13 @@
 import Foundation
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 import TenantKit
 import TenantKitTesting
 import TenantSQL
 import Testing
 
 /// The attacks of the isolation issue, against the real schema, as `tenantkit_app` unless a test says
-/// otherwise. RLS facts already proven by MigrationsTests/SchemaTests (plain SELECT/INSERT/UPDATE
+/// otherwise. RLS facts already proven by TenantKitMigrationsTests/SchemaTests (plain SELECT/INSERT/UPDATE
 /// across orgs, append-only audit log for app and owner, entry point grants) are not repeated.
 @Suite struct AttackTests {
     // MARK: 1. The app role or a table is set up so that RLS does not hold: refuse to start.

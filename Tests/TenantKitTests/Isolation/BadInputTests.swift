@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 import TenantKitTesting
 import TenantSQL
@@ -8,10 +8,10 @@ import Testing
 /// Bad input: each gets a clear error naming the problem, and nothing is written.
 ///
 /// Covered elsewhere, not repeated: URL schemes, bad ports and unknown options
-/// (PostgresTests/ConfigurationTests), a refused port and a missing database (same file), bad
-/// migration file names, duplicate versions, gaps and directives (MigrationsTests/MigrationFilesTests),
+/// (TenantKitPostgresTests/ConfigurationTests), a refused port and a missing database (same file), bad
+/// migration file names, duplicate versions, gaps and directives (TenantKitMigrationsTests/MigrationFilesTests),
 /// a directory that is invalid before anything runs and a failing file leaving nothing behind
-/// (MigrationsTests/MigratorTests), NUL bytes in strings (PostgresTests/CodecTests).
+/// (TenantKitMigrationsTests/MigratorTests), NUL bytes in strings (TenantKitPostgresTests/CodecTests).
 @Suite struct BadInputTests {
     @Test(arguments: [
         ("postgres://app:hunter2@db.example.com:99999/stratix", "invalid port \"99999\""),

@@ -1,6 +1,6 @@
 import Foundation
 import MetricsTestKit
-import Postgres
+import TenantKitPostgres
 import TenantKit
 import TenantKitTesting
 import TenantSQL

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// The pgbench baseline: PostgreSQL's own C load generator, `-M prepared`, with a custom script of the
 /// same SQL, run as a subprocess against the same server. Its per-transaction log gives latencies;

@@ -1,6 +1,6 @@
 import BenchLibPQ
 import Foundation
-import Postgres
+import TenantKitPostgres
 
 /// Ten columns of mixed types, as workload 6 decodes them.
 struct DecodedRow: Decodable, Sendable {

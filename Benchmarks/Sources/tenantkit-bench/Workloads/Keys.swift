@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// A small deterministic generator (SplitMix64), so every contender reads the same keys in the same order.

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// Workload 7: an org switch while 50 reads (catalog pages through the repository) are in flight on

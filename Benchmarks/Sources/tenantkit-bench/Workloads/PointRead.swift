@@ -1,6 +1,6 @@
 import BenchLibPQ
 import Foundation
-import Postgres
+import TenantKitPostgres
 import TenantKit
 import TenantKitTesting
 import TenantSQL

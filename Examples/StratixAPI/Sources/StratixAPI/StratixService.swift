@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Postgres
+import TenantKitPostgres
 import ServiceLifecycle
 import TenantKit
 import TenantKitHummingbird

@@ -9,8 +9,8 @@
 import Foundation
 import Hummingbird
 import Logging
-import Migrations
-import Postgres
+import TenantKitMigrations
+import TenantKitPostgres
 import StratixAPI
 import TenantKit
 import TenantKitHummingbird

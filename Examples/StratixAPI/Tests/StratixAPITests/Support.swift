@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Postgres
+import TenantKitPostgres
 import StratixAPI
 import Synchronization
 import TenantKit

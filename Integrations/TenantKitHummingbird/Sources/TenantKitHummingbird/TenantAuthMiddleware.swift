@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// Resolves the request's principal and active organization into the context's

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Postgres
+import TenantKitPostgres
 import TenantKit
 
 /// An error as the client sees it: a status, a stable machine-readable code and a generic message.

@@ -1,9 +1,9 @@
 import Logging
-import Postgres
+import TenantKitPostgres
 import ServiceLifecycle
 
-/// A ``Postgres/PostgresPool`` as a swift-service-lifecycle `Service`: it runs until graceful
-/// shutdown, then drains the pool (``Postgres/PostgresPool/drain(timeout:)``).
+/// A ``TenantKitPostgres/PostgresPool`` as a swift-service-lifecycle `Service`: it runs until graceful
+/// shutdown, then drains the pool (``TenantKitPostgres/PostgresPool/drain(timeout:)``).
 ///
 /// On graceful shutdown the pool stops leasing (new calls fail with `poolClosed`, saying it is
 /// draining), closes its idle connections at once and each leased one as its statement or

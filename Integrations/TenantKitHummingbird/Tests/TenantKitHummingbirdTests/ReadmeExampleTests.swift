@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import Postgres
+import TenantKitPostgres
 import TenantKit
 import TenantKitHummingbird
 import TenantKitTesting

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import Postgres
+import TenantKitPostgres
 import HummingbirdTesting
 import TenantKit
 import TenantKitHummingbird

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import TenantKitPostgres
 import ServiceLifecycle
 import Synchronization
 import TenantKit

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Postgres
+import TenantKitPostgres
 import TenantKit
 import TenantKitHummingbird
 import TenantKitTesting

@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stratix-api", targets: ["stratix-api"]),
+        // The service as a library too: Benchmarks/HTTP serves the same router under load.
+        .library(name: "StratixAPI", targets: ["StratixAPI"]),
     ],
     dependencies: [
         // By name: a path package's identity is its folder's name, which differs between clones.

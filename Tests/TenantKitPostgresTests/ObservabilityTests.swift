@@ -222,6 +222,30 @@ func observed(_ name: String = "obs", metrics: TestMetrics? = nil, tracer: InMem
         }
     }
 
+    @Test func aScriptAndTheResetItCausesHaveSpansOfTheirOwn() async throws {
+        try await TestDatabase.with { db in
+            let tracer = InMemoryTracer()
+            let pool = db.makePool(maxConnections: 1, observability: try observed("traced", tracer: tracer))
+            let secret = "script-secret-4711"
+            try await pool.withConnection { connection in
+                try await connection.executeScript(unsafeSQL: "CREATE TEMP TABLE notes (body text); INSERT INTO notes VALUES ('\(secret)')")
+            }
+            // The script tainted the connection: the pool resets it before leasing it again.
+            #expect(try await pool.fetchOne("SELECT count(*) FROM pg_tables WHERE tablename = 'notes'", as: Int64.self) == 0)
+
+            let names = tracer.finishedSpans.map(\.operationName)
+            #expect(names == ["SCRIPT", "DISCARD", "SELECT"])
+            for span in tracer.finishedSpans {
+                #expect(span.kind == .client)
+                #expect(span.attributes["db.system"]?.toSpanAttribute() == .string("postgresql"))
+                var values: [String] = []
+                span.attributes.forEach { key, value in values.append("\(key)=\(value)") }
+                #expect(!values.contains { $0.contains(secret) })
+            }
+            await pool.close()
+        }
+    }
+
     @Test func aFailedPipelineSpanCarriesItsSQLStateAndErrorStatus() async throws {
         try await TestDatabase.with { db in
             let tracer = InMemoryTracer()

@@ -164,14 +164,14 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
 
     func executeScript(_ sql: String, as sender: TransactionOwnership.Sender) async throws {
         StatementLogger.current(logger).debug("script", metadata: ["sql.length": "\(sql.utf8.count)"])
-        _ = try await perform(as: sender, .script(sql))
+        _ = try await configuration.statementInstruments.observe(operation: "SCRIPT") { try await perform(as: sender, .script(sql)) }
     }
 
     /// Clears everything a session can keep: settings, temporary objects, `LISTEN`s, advisory locks,
     /// prepared statements (the cache too) and cursors (`DISCARD ALL`), in one round trip. The pool
     /// does this for a tainted connection before leasing it again.
     public func resetSession() async throws {
-        _ = try await perform(as: .connection, cancellable: false, .reset)
+        _ = try await configuration.statementInstruments.observe(operation: "DISCARD") { try await perform(as: .connection, cancellable: false, .reset) }
     }
 
     // MARK: Transactions

@@ -3,7 +3,9 @@ import Synchronization
 import Tracing
 
 /// What a pool's connections report for each pipeline they run (``PostgresConnection/pipeline(_:)``,
-/// a transaction's statements, a scope's unit of work): made once per pool, carried by the
+/// a transaction's statements, a scope's unit of work), each script
+/// (``PostgresConnection/executeScript(unsafeSQL:)``, operation `SCRIPT`) and each session reset
+/// (``PostgresConnection/resetSession()``, operation `DISCARD`): made once per pool, carried by the
 /// connections' configuration.
 ///
 /// - timer `tenantkit.pipeline.duration` (dimension `pool`): the pipeline's round trip;
@@ -56,7 +58,18 @@ final class StatementInstruments: Sendable {
     /// Runs `body`, the round trip of `queries`, timing it, counting its error and wrapping it in a span.
     func observe(_ queries: [PostgresQuery], _ body: () async throws -> [PostgresRows]) async throws -> [PostgresRows] {
         guard duration != nil || tracer != nil else { return try await body() }
-        let span = tracer.map { startSpan($0, queries) }
+        return try await observe(operation: Self.operationName(queries), batchSize: queries.count, body)
+    }
+
+    /// Runs `body`, a round trip that is not a pipeline of statements (a script: `SCRIPT`; a
+    /// session reset: `DISCARD`), timing it, counting its error and wrapping it in a span.
+    func observe<T>(operation: String, _ body: () async throws -> T) async throws -> T {
+        guard duration != nil || tracer != nil else { return try await body() }
+        return try await observe(operation: operation, batchSize: 1, body)
+    }
+
+    private func observe<T>(operation: String, batchSize: Int, _ body: () async throws -> T) async throws -> T {
+        let span = tracer.map { startSpan($0, operation: operation, batchSize: batchSize) }
         let start = ContinuousClock.now
         do {
             let rows = try await body()
@@ -80,14 +93,13 @@ final class StatementInstruments: Sendable {
         }
     }
 
-    private func startSpan(_ tracer: any Tracer, _ queries: [PostgresQuery]) -> any Span {
-        let operation = Self.operationName(queries)
+    private func startSpan(_ tracer: any Tracer, operation: String, batchSize: Int) -> any Span {
         let span = tracer.startSpan(operation, context: ServiceContext.current ?? .topLevel, ofKind: .client)
         let fixed = fixedAttributes
         span.updateAttributes { attributes in
             attributes.merge(fixed)
             attributes["db.operation.name"] = operation
-            attributes["db.operation.batch.size"] = queries.count
+            attributes["db.operation.batch.size"] = batchSize
         }
         return span
     }

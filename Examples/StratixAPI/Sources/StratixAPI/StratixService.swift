@@ -65,7 +65,7 @@ public enum StratixService {
             router: router(store: store, configuration: configuration),
             configuration: .init(address: address, serverName: "stratix-api"),
             // Shut down in reverse order: the server first, then the follower, then the pool.
-            services: [TenantPoolService(pool: store.pool), StratixSessionFollower(store: store, listening: listenerConfiguration)],
+            services: [TenantPoolService(pool: store.pool), TenantSessionFollower(store: store, listening: listenerConfiguration)],
             logger: logger)
     }
 
@@ -80,7 +80,8 @@ public enum StratixService {
             try await signIn(request, context, store: store, configuration: configuration)
         }
 
-        let api = router.group().add(middleware: StratixAuthMiddleware(store: store, sessionCookieName: configuration.sessionCookieName))
+        let api = router.group().add(middleware: TenantAuthMiddleware<StratixRequestContext>(
+            store: store, sessions: TenantStoreSessions(store: store), sessionCookieName: configuration.sessionCookieName))
         addSessionRoutes(api, store: store, configuration: configuration)
         addCatalogAndRunRoutes(api, configuration: configuration)
         addMembershipRoutes(api, store: store, configuration: configuration)
@@ -154,7 +155,7 @@ public enum StratixService {
 
     /// The switcher of the request's principal: a user's organizations, or an API key's own one.
     static func switcher(_ context: StratixRequestContext) async throws -> StratixSwitcher {
-        if let session = context.orgSession {
+        if let session = context.tenant.orgSession {
             let organizations = try await session.organizations().map(StratixOrganizationEntry.init)
             return StratixSwitcher(activeOrgID: await session.activeOrgID, organizations: organizations)
         }
@@ -303,33 +304,5 @@ public enum StratixService {
         guard let text = request.uri.queryParameters["limit"] else { return 50 }
         guard let limit = Int(text) else { throw TenantError.invalidInput("limit is a number") }
         return limit  // 1...500, checked by the listing
-    }
-}
-
-/// Follows session switches and sign-outs made on other instances (TenantKit's
-/// `followSessionChanges`) until graceful shutdown.
-public struct StratixSessionFollower: Service {
-    /// The store whose live sessions follow.
-    public let store: TenantStore
-    /// The application role's connection settings, for the dedicated LISTEN connection.
-    public let listenerConfiguration: PostgresConfiguration
-
-    /// - Parameters:
-    ///   - store: the store whose live sessions follow.
-    ///   - listenerConfiguration: the application role's connection settings.
-    public init(store: TenantStore, listening listenerConfiguration: PostgresConfiguration) {
-        self.store = store
-        self.listenerConfiguration = listenerConfiguration
-    }
-
-    /// Listens until graceful shutdown or cancellation.
-    public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await store.followSessionChanges(listening: listenerConfiguration)
-            }
-        } catch is CancellationError {
-            // Shutting down: nothing left to follow.
-        }
     }
 }

@@ -74,6 +74,7 @@ public struct TenantAuthMiddleware<Context: TenantRequestContextProtocol>: Route
             var context = context
             context.tenant.principal = .user(session.userID)
             context.tenant.activeOrg = session.activeOrgID.map { ActiveOrg(scope: store.scope($0, as: .user(session.userID))) }
+            context.tenant.orgSession = session.orgSession
             return try await next(request, context)
         }
         guard !requiresAuthentication else { throw TenantHTTPError.unauthenticated }

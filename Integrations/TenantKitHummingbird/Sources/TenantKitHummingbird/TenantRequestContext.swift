@@ -18,6 +18,9 @@ public struct TenantRequestState: Sendable {
     /// The repositories of the active organization, or nil when none is active (a user in no
     /// organization yet) or nobody is signed in.
     public internal(set) var activeOrg: ActiveOrg?
+    /// The signed-in user's live session, when the session resolver has one
+    /// (``TenantStoreSessions``); nil for API keys, anonymous requests and resolvers of ids only.
+    public internal(set) var orgSession: OrgSession?
 
     /// The state of a request nothing has authenticated yet.
     public init() {}
@@ -50,6 +53,34 @@ extension TenantRequestContextProtocol {
         _ = try requirePrincipal()
         guard let org = tenant.activeOrg else { throw TenantError.noActiveOrganization }
         return org
+    }
+
+    /// The signed-in user's live session, to switch organizations through. Throws
+    /// ``TenantKit/TenantError/pinnedToAPIKeyOrganization`` (403) for an API key, which acts in its
+    /// own organization only, and ``TenantHTTPError/unauthenticated`` (401) otherwise without one.
+    public func requireOrgSession() throws -> OrgSession {
+        if case .apiKey = try requirePrincipal() { throw TenantError.pinnedToAPIKeyOrganization }
+        guard let session = tenant.orgSession else { throw TenantHTTPError.unauthenticated }
+        return session
+    }
+
+    /// Runs a read in the active organization. Through the live session when there is one, so a
+    /// switch that lands meanwhile (on any instance following session changes) cancels it and
+    /// runs it again in the new organization; in the key's or the resolved organization otherwise.
+    /// The answer names the organization it was read in.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
+        if let session = tenant.orgSession { return try await session.read(body) }
+        let org = try requireActiveOrg()
+        return Scoped(orgID: org.id, value: try await body(org))
+    }
+
+    /// Runs a write in the active organization. Through the live session when there is one: a
+    /// switch that lands meanwhile rolls it back and fails it with
+    /// ``TenantKit/TenantError/orgSwitched`` (409), never replaying it in another organization.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (ActiveOrg) async throws -> T) async throws -> Scoped<T> {
+        if let session = tenant.orgSession { return try await session.write(body) }
+        let org = try requireActiveOrg()
+        return Scoped(orgID: org.id, value: try await body(org))
     }
 }
 

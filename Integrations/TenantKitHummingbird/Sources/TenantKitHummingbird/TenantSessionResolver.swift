@@ -2,17 +2,28 @@ import Foundation
 import Synchronization
 import TenantKit
 
-/// What a session cookie stands for: the signed-in user and their active organization.
+/// What a session cookie stands for: the signed-in user, their active organization and, when the
+/// resolver has one, the live `OrgSession` behind them.
 public struct TenantResolvedSession: Sendable, Equatable {
     /// The user the request acts as.
     public var userID: UUID
     /// Nil while the user belongs to no organization.
     public var activeOrgID: UUID?
+    /// The session itself (``TenantStoreSessions`` restores one per request): handlers switch
+    /// organizations through it, and reads made through it are re-issued in the new organization
+    /// when a switch lands meanwhile, on this instance or another. Nil for resolvers of ids only.
+    public var orgSession: OrgSession?
 
-    /// A session of `userID` with `activeOrgID` active (nil for none).
-    public init(userID: UUID, activeOrgID: UUID?) {
+    /// A session of `userID` with `activeOrgID` active (nil for none), and its live `OrgSession` if any.
+    public init(userID: UUID, activeOrgID: UUID?, orgSession: OrgSession? = nil) {
         self.userID = userID
         self.activeOrgID = activeOrgID
+        self.orgSession = orgSession
+    }
+
+    /// Same user, same active organization, and the very same live session (or none on both sides).
+    public static func == (a: Self, b: Self) -> Bool {
+        a.userID == b.userID && a.activeOrgID == b.activeOrgID && a.orgSession === b.orgSession
     }
 }
 
@@ -29,19 +40,22 @@ public protocol TenantSessionResolver: Sendable {
 
 /// TenantKit's persistent sessions (``TenantKit/TenantStore/session(token:)``): the cookie holds
 /// the token of ``TenantKit/TenantStore/openSession(for:activeOrgID:lifetime:)``. One round trip per
-/// request; a session switched on another instance is seen by the next request on this one.
+/// request; a session switched on another instance is seen by the next request on this one, and by
+/// the reads in flight on this one when the instance follows session changes
+/// (``TenantKit/TenantStore/followSessionChanges(listening:)``).
 public struct TenantStoreSessions: TenantSessionResolver {
     public let store: TenantStore
 
     /// Sessions of `store`'s database.
     public init(store: TenantStore) { self.store = store }
 
-    /// The session's user and active organization; nil when the token is unknown, closed or expired.
+    /// The session's user, active organization and live `OrgSession`; nil when the token is
+    /// unknown, closed or expired.
     public func session(id token: String) async throws -> TenantResolvedSession? {
         do {
             let session = try await store.session(token: token)
             guard case .user(let userID) = session.actor else { return nil }
-            return TenantResolvedSession(userID: userID, activeOrgID: await session.activeOrgID)
+            return TenantResolvedSession(userID: userID, activeOrgID: await session.activeOrgID, orgSession: session)
         } catch TenantError.invalidSession {
             return nil
         }

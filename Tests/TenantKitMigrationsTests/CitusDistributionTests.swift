@@ -105,6 +105,13 @@ struct CitusDistributionTests {
         }
         try await cluster.scopedReadsStayInTheirOrg()
         try await cluster.tenantStoreWorksOnTheWorkers()
+        // Each on its own, so one failing still lets the others report.
+        for (name, check) in [("router plans", cluster.everyScopedStatementIsARouterPlan),
+                              ("errors", cluster.errorsKeepTheirMeaning),
+                              ("leak harness", cluster.leakHarnessFindsNothing),
+                              ("measurements", cluster.measureOneServerAgainstTheCluster)] as [(String, @Sendable () async throws -> Void)] {
+            do { try await check() } catch { Issue.record(error, "\(name): \(error)") }
+        }
     }
 
     /// Each placement, checked on its own node, against its table on the coordinator: the same

@@ -59,12 +59,13 @@ extension ScopedTransaction {
     }
 }
 
-/// Maps the server's answer to a unique violation on `constraint` into ``TenantError/alreadyExists(_:)``.
+/// Maps the server's answer to a unique violation on `constraint` into ``TenantError/alreadyExists(_:)``
+/// (also when a Citus worker reported it: see ``ConstraintViolation``).
 @discardableResult
 func mappingDuplicate<T>(_ constraint: String, as what: String, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let error as PostgresError where error.code == .uniqueViolation && error.constraint == constraint {
+    } catch let error as PostgresError where ConstraintViolation.duplicate(constraint).matches(error) {
         throw TenantError.alreadyExists(what)
     }
 }

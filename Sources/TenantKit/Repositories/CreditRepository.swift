@@ -79,7 +79,7 @@ public struct CreditRepository: Sendable {
                 return entry
             }
             if let posted { return posted }
-        } catch let error as PostgresError where error.constraint == "ecu_accounts_balance_check" {
+        } catch let error as PostgresError where ConstraintViolation.insufficientCredits.matches(error) {
             throw TenantError.insufficientCredits(balance: try await balance(), requested: -amount)
         }
         // The key was used before: that first posting is the answer.

@@ -88,7 +88,7 @@ public struct DomainRepository: Sendable {
             do {
                 changed = try await tx.execute(
                     Update.table(d).set(d.enabled.set(enabled), d.defaultRole.set(defaultRole.rawValue)).where(d.domain == domain))
-            } catch let error as PostgresError where error.constraint == "org_email_domains_enabled_requires_verified" {
+            } catch let error as PostgresError where ConstraintViolation.domainNotVerified.matches(error) {
                 throw TenantError.invalidInput("domain \(domain) must be verified before auto-join is enabled")
             }
             guard changed == 1 else { throw TenantError.notFound("domain \(domain)") }

@@ -50,7 +50,7 @@ public struct RunRepository: Sendable {
             }
             if let started { return started }
         } catch is RepeatedKey {
-        } catch let error as PostgresError where error.constraint == "ecu_accounts_balance_check" {
+        } catch let error as PostgresError where ConstraintViolation.insufficientCredits.matches(error) {
             throw TenantError.insufficientCredits(balance: try await CreditRepository(scope: scope).balance(), requested: cost)
         }
         guard let entry = try await CreditRepository(scope: scope).entry(idempotencyKey: idempotencyKey), let runID = entry.runID else {

@@ -150,7 +150,8 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         guard !queries.isEmpty else { return [] }
         let logger = StatementLogger.current(self.logger)
         if logger.logLevel <= .debug {
-            for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": "\(query.binds)"]) }
+            // The binds print redacted; kept as the value itself so a test's log handler can re-run the statement.
+            for query in queries { logger.debug("query", metadata: ["sql": "\(query.sql)", "binds": .stringConvertible(query.binds)]) }
         }
         return try await configuration.statementInstruments.observe(queries) { try await performPipeline(queries, as: sender) }
     }

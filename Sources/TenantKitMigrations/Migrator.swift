@@ -109,6 +109,7 @@ public struct Migrator: Sendable {
     /// Applies every pending migration, in order.
     ///
     /// - Parameters:
+    ///   - connection: a connection as the migration role (a member of `tenantkit_owner`).
     ///   - dryRun: change nothing; the result's `script` holds the SQL that would run.
     ///   - onEvent: called before and after each file.
     /// - Throws: ``MigrationError`` (invalid directory, drift, lock timeout, a failing file), or a

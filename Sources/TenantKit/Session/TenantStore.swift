@@ -27,6 +27,8 @@ public struct TenantStore: Sendable {
 
     /// A store on `pool` signing with `key`.
     /// - Parameters:
+    ///   - pool: a pool logged in as the application role (`tenantkit_app`).
+    ///   - key: the key the database verifies claims with (installed by `tenantkit keys install`).
     ///   - transport: how the claim travels; `.setLocal` on a Citus coordinator (see ``SignedTenantContext/Transport``).
     ///   - usage: where the store's scopes charge their work; 100 slots by default.
     public init(

@@ -78,9 +78,11 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
 
     /// Opens a connection.
     /// - Parameters:
+    ///   - configuration: where and as whom to connect (libpq keywords).
     ///   - statementCacheCapacity: prepared statements kept per connection, least recently used evicted.
     ///   - eventLoop: the loop that waits on the connection; by default the next loop of
     ///     ``PostgresEventLoopGroup/shared`` in turn.
+    ///   - logger: where the connection's and its statements' log lines go (bind values redacted).
     public static func connect(
         _ configuration: PostgresConfiguration,
         statementCacheCapacity: Int = 256,

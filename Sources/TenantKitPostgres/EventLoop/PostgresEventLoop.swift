@@ -217,7 +217,9 @@ public final class PostgresEventLoopGroup: Sendable {
     /// The group connections and pools use unless told otherwise: one loop per core.
     public static let shared = PostgresEventLoopGroup(loopCount: ProcessInfo.processInfo.activeProcessorCount, name: "tenantkit.postgres.loop")
 
-    /// - Parameter loopCount: loops (threads) to start; at least one.
+    /// - Parameters:
+    ///   - loopCount: loops (threads) to start; at least one.
+    ///   - name: the threads' name prefix (`<name>.0`, `<name>.1`, ...), as `top` and debuggers show it.
     public init(loopCount: Int, name: String = "tenantkit.postgres.loop") {
         loops = (0..<max(1, loopCount)).map { PostgresEventLoop(name: "\(name).\($0)") }
     }

@@ -48,10 +48,14 @@ public actor PostgresPool: PostgresExecutor {
     private var nextWaiter = 0
 
     /// - Parameters:
+    ///   - configuration: where and as whom each connection connects.
     ///   - maxConnections: the most connections open at once.
     ///   - acquireTimeout: how long a caller waits for a free connection before ``PostgresClientError/Kind/poolTimeout``.
     ///   - observability: the pool's name and where its metrics and spans go; by default the
     ///     metrics factory and tracer bootstrapped when the pool is made. ``PostgresObservability/disabled`` records nothing.
+    ///   - statementCacheCapacity: prepared statements kept per connection, least recently used evicted.
+    ///   - logger: where the pool's and its statements' log lines go (bind values redacted).
+    ///   - eventLoopGroup: the loops its connections are spread over, in turn.
     public init(
         configuration: PostgresConfiguration,
         maxConnections: Int = 8,

@@ -41,6 +41,7 @@ public struct OrgScope: StatementExecutor {
 
     /// The organization every tenant table is scoped to.
     public let orgID: UUID
+    /// Who acts: named in the context the database verifies and in the audit log.
     public let actor: Actor
     /// What establishes the context in the database.
     public let context: any TenantContext
@@ -49,7 +50,12 @@ public struct OrgScope: StatementExecutor {
     public let usage: OrgUsage?
 
     /// A scope on a pool (each unit of work leases a connection) or on one connection.
-    /// - Parameter usage: charged with each pipeline and transaction of the scope (see ``OrgUsage``).
+    /// - Parameters:
+    ///   - orgID: the organization every tenant table is scoped to.
+    ///   - actor: who acts (a user, an API key, a platform operator), named in the context and the audit log.
+    ///   - context: what establishes the context in the database with each unit of work.
+    ///   - host: a pool or a connection.
+    ///   - usage: charged with each pipeline and transaction of the scope (see ``OrgUsage``).
     public init(orgID: UUID, actor: Actor, context: some TenantContext, on host: some OrgScopeHost, usage: OrgUsage? = nil) {
         self.orgID = orgID
         self.actor = actor

@@ -79,8 +79,7 @@ public struct APIKeyRepository: Sendable {
         }
     }
 
-    static func columns(_ k: APIKeysTable) -> [any Selectable] {
-        [k.id, k.name, k.prefix, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt]
-    }
+    /// What ``APIKey`` is read from: never the key's hash.
+    static func columns(_ k: APIKeysTable) -> [any Selectable] { k.columns(excluding: k.orgID, k.keyHash) }
 }
 

@@ -81,8 +81,7 @@ public struct AuditRepository: Sendable {
         let limit = try checkedPageLimit(limit, "entries")
         let seq = try cursor.map { try CursorKey.int64($0.keys(of: "audit", count: 1)[0], "audit") }
         let a = AuditLogTable.table
-        var select = Select.from(a).columns(a.seq, a.occurredAt, a.actorUserID, a.actorAPIKeyID, a.action, a.target,
-                                            a.details(as: [String: String].self))
+        var select = Select.from(a).columns(a.columns(excluding: a.orgID, a.prevHash, a.hash, a.chainVersion))
         if let user = filter.actorUserID { select = select.where(a.actorUserID == user) }
         if let key = filter.actorAPIKeyID { select = select.where(a.actorAPIKeyID == key) }
         if let action = filter.action { select = select.where(a.action == action) }

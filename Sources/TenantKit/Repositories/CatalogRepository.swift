@@ -133,9 +133,8 @@ public struct CatalogRepository: Sendable {
         }
     }
 
-    static func columns(_ c: CatalogItemsTable) -> [any Selectable] {
-        [c.id, c.orgID, c.kind, c.slug, c.name, c.metadata(as: [String: String].self), c.createdAt, c.updatedAt]
-    }
+    /// What ``CatalogItem`` is read from: every column.
+    static func columns(_ c: CatalogItemsTable) -> [any Selectable] { c.columns }
 
     private func validate(kind: String, slug: String) throws {
         func matches(_ text: String, first: (Character) -> Bool, maxLength: Int) -> Bool {

@@ -108,9 +108,8 @@ public struct CreditRepository: Sendable {
         }
     }
 
-    static func columns(_ l: CreditLedgerTable) -> [any Selectable] {
-        [l.id, l.amount, l.reason, l.idempotencyKey, l.balanceAfter, l.runID, l.createdAt]
-    }
+    /// What ``LedgerEntry`` is read from.
+    static func columns(_ l: CreditLedgerTable) -> [any Selectable] { l.columns(excluding: l.orgID) }
 }
 
 extension ScopedTransaction {

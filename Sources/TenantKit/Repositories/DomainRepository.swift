@@ -25,7 +25,7 @@ public struct DomainRepository: Sendable {
     public func list() async throws -> [EmailDomain] {
         let d = OrgEmailDomainsTable.table
         return try await scope.fetchAll(
-            Select.from(d).columns(d.domain, d.enabled, d.defaultRole, d.verifiedAt).orderBy(d.domain.asc),
+            Select.from(d).columns(Self.columns(d)).orderBy(d.domain.asc),
             as: EmailDomain.self)
     }
 
@@ -109,6 +109,9 @@ public struct DomainRepository: Sendable {
             try await tx.audit("domain.removed", target: domain)
         }
     }
+
+    /// What ``EmailDomain`` is read from (never the challenge's hash).
+    static func columns(_ d: OrgEmailDomainsTable) -> [any Selectable] { [d.domain, d.enabled, d.defaultRole, d.verifiedAt] }
 }
 
 /// A lowercased DNS name with at least one dot.

@@ -39,7 +39,7 @@ public struct InvitationRepository: Sendable {
                 Insert.into(i).values(
                     i.email.set(email), i.role.set(role.rawValue), i.tokenHash.set(Secret.hash(token)),
                     i.invitedBy.set(invitedBy), i.expiresAt.set(Date().addingTimeInterval(seconds)))
-                .returning(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt),
+                .returning(Self.columns(i)),
                 as: Invitation.self)
             try await tx.audit("invitation.created", target: created.id.uuidString.lowercased(),
                                details: ["email": email, "role": role.rawValue])
@@ -54,7 +54,7 @@ public struct InvitationRepository: Sendable {
             try await tx.require(.admin, to: "listing invitations")
             let i = InvitationsTable.table
             return try await tx.fetchAll(
-                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                Select.from(i).columns(Self.columns(i))
                     .where(i.acceptedAt.isNull && i.revokedAt.isNull)
                     .orderBy(i.createdAt.desc),
                 as: Invitation.self)
@@ -69,7 +69,7 @@ public struct InvitationRepository: Sendable {
             try await tx.require(.admin, to: "listing invitations")
             let i = InvitationsTable.table
             return try await tx.fetchAll(
-                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                Select.from(i).columns(Self.columns(i))
                     .where(i.acceptedAt.isNull && i.revokedAt.isNull)
                     .keysetPage(by: i.createdAt, i.id, after: after, descending: true, limit: limit),
                 as: Invitation.self)
@@ -91,6 +91,9 @@ public struct InvitationRepository: Sendable {
             try await tx.audit("invitation.revoked", target: id.uuidString.lowercased())
         }
     }
+
+    /// What ``Invitation`` is read from: never the token's hash.
+    static func columns(_ i: InvitationsTable) -> [any Selectable] { i.columns(excluding: i.orgID, i.tokenHash, i.acceptedBy) }
 }
 
 /// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254

@@ -22,7 +22,7 @@ public struct MemberRepository: Sendable {
         let m = MembershipsTable.table, u = UsersTable.table
         return try await scope.fetchAll(
             Select.from(m)
-                .columns(m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at"))
+                .columns(Self.columns(m, u))
                 .join(u, on: u.id == m.userID)
                 .orderBy(u.email.asc),
             as: Member.self)
@@ -35,7 +35,7 @@ public struct MemberRepository: Sendable {
         let m = MembershipsTable.table, u = UsersTable.table
         let members = try await scope.fetchAll(
             Select.from(m)
-                .columns(m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at"))
+                .columns(Self.columns(m, u))
                 .join(u, on: u.id == m.userID)
                 .keysetPage(by: u.email, m.userID, after: after, limit: limit),
             as: Member.self)
@@ -82,6 +82,11 @@ public struct MemberRepository: Sendable {
             try await tx.execute(Delete.from(m).where(m.userID == userID))
             try await tx.audit("member.left", target: userID.uuidString.lowercased())
         }
+    }
+
+    /// What ``Member`` is read from: a membership joined with its user.
+    static func columns(_ m: MembershipsTable, _ u: UsersTable) -> [any Selectable] {
+        [m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at")]
     }
 }
 

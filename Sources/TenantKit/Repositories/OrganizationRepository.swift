@@ -22,7 +22,7 @@ public struct OrganizationRepository: Sendable {
 
     public func get() async throws -> Organization {
         let o = table
-        guard let org = try await scope.fetchOptional(Select.from(o).columns(o.id, o.name, o.createdAt), as: Organization.self) else {
+        guard let org = try await scope.fetchOptional(Select.from(o).columns(o.columns(excluding: o.settings(as: JSONObject.self))), as: Organization.self) else {
             throw TenantError.notFound("organization")
         }
         return org

@@ -94,9 +94,8 @@ public struct RunRepository: Sendable {
         return Page(items: runs, next: next)
     }
 
-    static func columns(_ r: RunsTable) -> [any Selectable] {
-        [r.id, r.catalogItemID, r.userID, r.apiKeyID, r.cost, r.status, r.error, r.createdAt, r.startedAt, r.finishedAt]
-    }
+    /// What ``Run`` is read from.
+    static func columns(_ r: RunsTable) -> [any Selectable] { r.columns(excluding: r.orgID) }
 
     private struct RepeatedKey: Error {}
 }

@@ -2,25 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An invitation as admins see it (never the token).
-public struct Invitation: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let email: String
-    public let role: Role
-    public let invitedBy: UUID?
-    public let createdAt: Date
-    public let expiresAt: Date
-    public let acceptedAt: Date?
-    public let revokedAt: Date?
-}
-
-/// An invitation just made, with its token: shown once, stored only as a hash.
-public struct IssuedInvitation: Codable, Sendable {
-    public let invitation: Invitation
-    /// Goes into the email link; ``TenantStore/acceptInvitation(token:userID:)`` redeems it.
-    public let token: String
-}
-
 /// Email invitations (admins only). A token is single-use, expires (7 days by default), can be
 /// revoked, and is accepted only by a user whose email matches, case-insensitively.
 public struct InvitationRepository: Sendable {
@@ -94,18 +75,4 @@ public struct InvitationRepository: Sendable {
 
     /// What ``Invitation`` is read from: never the token's hash.
     static func columns(_ i: InvitationsTable) -> [any Selectable] { i.columns(excluding: i.orgID, i.tokenHash, i.acceptedBy) }
-}
-
-/// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254
-/// characters, printable ASCII only (checked before folding case: the Kelvin sign would fold to
-/// `k`), so no address folds into another's lookalike. IDN domains go in their `xn--` form. The
-/// database checks the same rule (`users_email_format`).
-func validatedEmail(_ email: String) throws -> String {
-    let trimmed = email.trimmingCharacters(in: .whitespaces)
-    let lowered = trimmed.lowercased()
-    let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
-    guard trimmed.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }),
-          lowered.count <= 254, parts.count == 2, !parts[0].isEmpty, (try? validatedDomain(String(parts[1]))) != nil
-    else { throw TenantError.invalidInput("\"\(email.prefix(64))\" is not an email address") }
-    return lowered
 }

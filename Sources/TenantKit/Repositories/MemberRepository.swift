@@ -2,15 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// A member of the active organization.
-public struct Member: Codable, Sendable, Equatable {
-    public let userID: UUID
-    public let email: String
-    public let displayName: String?
-    public let role: Role
-    public let joinedAt: Date
-}
-
 /// Members and roles. Admins manage members; anyone may leave. The last admin cannot leave, be
 /// demoted or be removed: admin rows are locked first, so two admins demoting each other at once
 /// cannot both succeed.

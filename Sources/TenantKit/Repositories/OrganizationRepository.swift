@@ -2,13 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An organization as its members see it.
-public struct Organization: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let name: String
-    public let createdAt: Date
-}
-
 /// The active organization itself: read, rename, settings, delete.
 ///
 /// Deleting an organization is a tombstone, not a cascade: its members, invitations and email

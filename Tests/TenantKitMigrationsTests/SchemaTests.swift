@@ -205,7 +205,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
 
     @Test func ownerCannotUpdateDeleteOrTruncateEither() async throws {
         try await TestDatabase.with(template: .migrated) { db async throws in
-            let orgs = try await TwoOrgs.seed(db)
+            _ = try await TwoOrgs.seed(db)
             for (statement, operation): (PostgresQuery, String) in [
                 ("UPDATE audit_log SET action = 'edited'", "UPDATE"), ("DELETE FROM audit_log", "DELETE"), ("TRUNCATE audit_log", "TRUNCATE"),
             ] {
@@ -423,7 +423,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                 #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_authenticate_api_key('tk_b', \(Data(repeating: 7, count: 32)))", as: UUID.self) == [])
                 #expect(try await app.fetchAll("SELECT org_id FROM tenantkit_authenticate_api_key('tk_a', \(hash))", as: UUID.self) == [])
             }
-            try await withConnection(db.configuration) { admin async throws in
+            _ = try await withConnection(db.configuration) { admin async throws in
                 try await admin.execute("UPDATE api_keys SET revoked_at = now() WHERE key_hash = \(hash)")
             }
             try await asApp(db, org: nil) { app async throws in

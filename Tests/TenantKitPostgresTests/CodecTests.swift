@@ -1,5 +1,6 @@
 import Foundation
 import TenantKitPostgres
+import TenantKitTesting
 import Testing
 
 /// Every codec, both directions, through a real server: the value is sent as a binary bind, cast on

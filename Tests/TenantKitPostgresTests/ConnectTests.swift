@@ -1,5 +1,6 @@
 import Foundation
 @testable import TenantKitPostgres
+import TenantKitTesting
 import Testing
 
 /// Connecting without blocking: libpq's attempt is driven on an event loop, with its timeout

@@ -171,7 +171,7 @@ func observed(_ name: String = "obs", metrics: TestMetrics? = nil, tracer: InMem
             let pool = db.makePool(maxConnections: 1, observability: try observed(metrics: metrics))
             var thrown: (any Error)?
             do {
-                try await pool.withConnection { connection in
+                _ = try await pool.withConnection { connection in
                     try await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
                 }
             } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import TenantKitPostgres
+import TenantKitTesting
 import Testing
 
 @Suite struct QueryTests {

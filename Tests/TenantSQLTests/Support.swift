@@ -99,21 +99,6 @@ func describe(_ value: any PostgresEncodable) -> String {
     }
 }
 
-/// The error `body` throws, as `E`; records a failure if it throws nothing or something else.
-func captureError<E: Error, T>(
-    _: E.Type = E.self, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
-) async -> E? {
-    do {
-        _ = try await body()
-        Issue.record("expected \(E.self), nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as E {
-        return error
-    } catch {
-        Issue.record("expected \(E.self), got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}
-
 /// The role the DB tests run as: like tenantkit_app, it can neither bypass RLS nor own tables.
 let appRole = "tenantsql_test_app"
 

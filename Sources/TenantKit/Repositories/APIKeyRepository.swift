@@ -2,23 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An API key as listed: its visible prefix, never the secret.
-public struct APIKey: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let name: String
-    public let prefix: String
-    public let createdBy: UUID?
-    public let createdAt: Date
-    public let lastUsedAt: Date?
-    public let revokedAt: Date?
-}
-
-/// A key just created, with the full secret: shown once, stored only as a SHA-256 hash.
-public struct IssuedAPIKey: Codable, Sendable {
-    public let key: APIKey
-    public let secret: String
-}
-
 /// The organization's API keys (admins only). A key acts in its organization with the member role.
 ///
 /// Key format: `tk_<key id>_<org id>_<43 base64url>` (see `APIKeyText`): the ids scope a request
@@ -79,8 +62,7 @@ public struct APIKeyRepository: Sendable {
         }
     }
 
-    static func columns(_ k: APIKeysTable) -> [any Selectable] {
-        [k.id, k.name, k.prefix, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt]
-    }
+    /// What ``APIKey`` is read from: never the key's hash.
+    static func columns(_ k: APIKeysTable) -> [any Selectable] { k.columns(excluding: k.orgID, k.keyHash) }
 }
 

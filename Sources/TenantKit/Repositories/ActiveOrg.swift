@@ -69,24 +69,3 @@ func mappingDuplicate<T>(_ constraint: String, as what: String, _ body: () async
         throw TenantError.alreadyExists(what)
     }
 }
-
-/// Checks a display name (organization, item, key): trimmed, 1...200 characters.
-func validatedName(_ name: String, _ what: String) throws -> String {
-    let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !trimmed.isEmpty, trimmed.count <= 200 else {
-        throw TenantError.invalidInput("\(what) must have 1 to 200 characters")
-    }
-    return trimmed
-}
-
-/// JSON objects the repositories store (metadata, settings) are capped, so one row cannot grow
-/// without bound.
-let maximumJSONBytes = 65_536
-
-/// Throws unless `value` encodes to at most ``maximumJSONBytes`` of JSON.
-func requireBoundedJSON<T: Encodable>(_ value: T, _ what: String) throws {
-    let size = try JSONEncoder().encode(value).count
-    guard size <= maximumJSONBytes else {
-        throw TenantError.invalidInput("\(what) is \(size) bytes of JSON; the limit is \(maximumJSONBytes)")
-    }
-}

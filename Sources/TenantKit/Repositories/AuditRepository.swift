@@ -2,74 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// One audit log entry. `seq` counts the organization's entries from 1 without gaps.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    public let seq: Int64
-    public let occurredAt: Date
-    public let actorUserID: UUID?
-    public let actorAPIKeyID: UUID?
-    public let action: String
-    public let target: String?
-    public let details: [String: String]
-}
-
-/// Which entries to list; every field narrows the list.
-public struct AuditFilter: Sendable {
-    public var actorUserID: UUID?
-    public var actorAPIKeyID: UUID?
-    public var action: String?
-    public var from: Date?
-    public var until: Date?
-
-    public init(actorUserID: UUID? = nil, actorAPIKeyID: UUID? = nil, action: String? = nil, from: Date? = nil, until: Date? = nil) {
-        self.actorUserID = actorUserID
-        self.actorAPIKeyID = actorAPIKeyID
-        self.action = action
-        self.from = from
-        self.until = until
-    }
-}
-
-/// The result of checking an organization's hash chain.
-public enum AuditChainStatus: Codable, Sendable, Equatable {
-    /// Every entry verifies, and so does the checkpoint verified against (if any).
-    case intact(entries: Int64)
-    /// The first entry whose sequence number, link or hash does not check out (after the
-    /// checkpoint's seq, when verifying against one).
-    case brokenAt(seq: Int64)
-    /// History up to a checkpoint was changed: `seq` is the first entry at or before the
-    /// checkpoint's seq that is missing or does not verify, or the checkpoint's own seq when the
-    /// chain was re-chained consistently (with the key) but its head there is not the checkpoint's.
-    case rewritten(at: Int64)
-    /// The chain verifies but ends before the checkpoint: entries after `found` were deleted.
-    case truncated(expected: Int64, found: Int64)
-    /// The checkpoint's signature does not verify with this database's audit key: it was altered,
-    /// or another database made it. Nothing was checked against it.
-    case invalidCheckpoint
-}
-
-/// A signed statement of an organization's audit chain head, meant to be stored outside the
-/// database (another system, object storage with retention, a ticket) and verified against later
-/// with ``AuditRepository/verifyChain(against:)``. A rewrite of any entry up to `seq`, or a
-/// deleted tail, shows up even when whoever did it controlled the database's owner role.
-///
-/// `head` is the hash of entry `seq` (32 zero bytes when `seq` is 0); `signature` is the
-/// database's HMAC-SHA256 over org, seq and head with its audit key (encoding in
-/// Schema/0015_keyed_audit_chain.sql). Codable for storage: `Data` encodes as base64 in JSON.
-public struct AuditCheckpoint: Codable, Sendable, Equatable {
-    public let orgID: UUID
-    public let seq: Int64
-    public let head: Data
-    public let signature: Data
-
-    public init(orgID: UUID, seq: Int64, head: Data, signature: Data) {
-        self.orgID = orgID
-        self.seq = seq
-        self.head = head
-        self.signature = signature
-    }
-}
-
 /// The active organization's audit log: append-only, hash-chained, one sequence per organization.
 /// Entries are written by the repositories in the same transaction as the change they record; the
 /// actor comes from the scope (user or API key).
@@ -81,8 +13,7 @@ public struct AuditRepository: Sendable {
         let limit = try checkedPageLimit(limit, "entries")
         let seq = try cursor.map { try CursorKey.int64($0.keys(of: "audit", count: 1)[0], "audit") }
         let a = AuditLogTable.table
-        var select = Select.from(a).columns(a.seq, a.occurredAt, a.actorUserID, a.actorAPIKeyID, a.action, a.target,
-                                            a.details(as: [String: String].self))
+        var select = Select.from(a).columns(a.columns(excluding: a.orgID, a.prevHash, a.hash, a.chainVersion))
         if let user = filter.actorUserID { select = select.where(a.actorUserID == user) }
         if let key = filter.actorAPIKeyID { select = select.where(a.actorAPIKeyID == key) }
         if let action = filter.action { select = select.where(a.action == action) }

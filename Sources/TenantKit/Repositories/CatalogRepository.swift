@@ -2,48 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// A catalog item: public (`orgID` nil) or private to the active organization.
-public struct CatalogItem: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let orgID: UUID?
-    public let kind: String
-    public let slug: String
-    public let name: String
-    public let metadata: [String: String]
-    public let createdAt: Date
-    public let updatedAt: Date
-
-    /// True for an item of the public catalog (encoded too, as `isPublic`).
-    public var isPublic: Bool { orgID == nil }
-
-    enum CodingKeys: String, CodingKey { case id, orgID, kind, slug, name, metadata, createdAt, updatedAt, isPublic }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(UUID.self, forKey: .id)
-        orgID = try c.decodeIfPresent(UUID.self, forKey: .orgID)
-        kind = try c.decode(String.self, forKey: .kind)
-        slug = try c.decode(String.self, forKey: .slug)
-        name = try c.decode(String.self, forKey: .name)
-        metadata = try c.decode([String: String].self, forKey: .metadata)
-        createdAt = try c.decode(Date.self, forKey: .createdAt)
-        updatedAt = try c.decode(Date.self, forKey: .updatedAt)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(orgID, forKey: .orgID)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(slug, forKey: .slug)
-        try c.encode(name, forKey: .name)
-        try c.encode(metadata, forKey: .metadata)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(updatedAt, forKey: .updatedAt)
-        try c.encode(isPublic, forKey: .isPublic)
-    }
-}
-
 /// The catalog the active organization sees: the public catalog plus its private items. Members
 /// create, update and delete private items; public items are read-only here (curating them is a
 /// platform operator's job, through `UnscopedAccess`).
@@ -82,7 +40,7 @@ public struct CatalogRepository: Sendable {
     /// Creates a private item (members and admins). The slug is unique within the organization.
     public func create(kind: String, slug: String, name: String, metadata: [String: String] = [:]) async throws -> CatalogItem {
         let name = try validatedName(name, "an item name")
-        try validate(kind: kind, slug: slug)
+        try validateCatalogKey(kind: kind, slug: slug)
         try requireBoundedJSON(metadata, "metadata")
         return try await scope.transaction { tx in
             try await tx.require(.member, to: "adding catalog items")
@@ -133,22 +91,8 @@ public struct CatalogRepository: Sendable {
         }
     }
 
-    static func columns(_ c: CatalogItemsTable) -> [any Selectable] {
-        [c.id, c.orgID, c.kind, c.slug, c.name, c.metadata(as: [String: String].self), c.createdAt, c.updatedAt]
-    }
-
-    private func validate(kind: String, slug: String) throws {
-        func matches(_ text: String, first: (Character) -> Bool, maxLength: Int) -> Bool {
-            guard let head = text.first, text.count <= maxLength, first(head) else { return false }
-            return text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "_.-".contains($0)) }
-        }
-        guard matches(kind, first: { $0.isASCII && $0.isLowercase }, maxLength: 63) else {
-            throw TenantError.invalidInput("kind must be lowercase letters, digits, '_', '.', '-', starting with a letter")
-        }
-        guard matches(slug, first: { $0.isASCII && ($0.isLowercase || $0.isNumber) }, maxLength: 128) else {
-            throw TenantError.invalidInput("slug must be lowercase letters, digits, '_', '.', '-', at most 128 characters")
-        }
-    }
+    /// What ``CatalogItem`` is read from: every column.
+    static func columns(_ c: CatalogItemsTable) -> [any Selectable] { c.columns }
 }
 
 /// Escapes LIKE's wildcards so a search term matches literally.

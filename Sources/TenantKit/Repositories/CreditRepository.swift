@@ -2,17 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// One posting of the ECU ledger: positive amounts are grants, negative ones debits.
-public struct LedgerEntry: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let amount: Int64
-    public let reason: String
-    public let idempotencyKey: String
-    public let balanceAfter: Int64
-    public let runID: UUID?
-    public let createdAt: Date
-}
-
 /// The active organization's ECU credits. Every change is a ledger row; the database applies it to
 /// the balance under a row lock, refuses overdrafts and ignores a repeated idempotency key, so
 /// concurrent debits never lose an update or go below zero.
@@ -108,9 +97,8 @@ public struct CreditRepository: Sendable {
         }
     }
 
-    static func columns(_ l: CreditLedgerTable) -> [any Selectable] {
-        [l.id, l.amount, l.reason, l.idempotencyKey, l.balanceAfter, l.runID, l.createdAt]
-    }
+    /// What ``LedgerEntry`` is read from.
+    static func columns(_ l: CreditLedgerTable) -> [any Selectable] { l.columns(excluding: l.orgID) }
 }
 
 extension ScopedTransaction {

@@ -2,14 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An email domain of the organization, for auto-join.
-public struct EmailDomain: Codable, Sendable, Equatable {
-    public let domain: String
-    public let enabled: Bool
-    public let defaultRole: Role
-    public let verifiedAt: Date?
-}
-
 /// Email-domain auto-join (admins only). A domain is first registered, then verified, then
 /// enabled with a default role. Users with a verified email in an enabled domain join at sign-in
 /// (``TenantStore/signIn(userID:)``).
@@ -25,7 +17,7 @@ public struct DomainRepository: Sendable {
     public func list() async throws -> [EmailDomain] {
         let d = OrgEmailDomainsTable.table
         return try await scope.fetchAll(
-            Select.from(d).columns(d.domain, d.enabled, d.defaultRole, d.verifiedAt).orderBy(d.domain.asc),
+            Select.from(d).columns(Self.columns(d)).orderBy(d.domain.asc),
             as: EmailDomain.self)
     }
 
@@ -109,16 +101,7 @@ public struct DomainRepository: Sendable {
             try await tx.audit("domain.removed", target: domain)
         }
     }
-}
 
-/// A lowercased DNS name with at least one dot.
-func validatedDomain(_ domain: String) throws -> String {
-    let lowered = domain.trimmingCharacters(in: .whitespaces).lowercased()
-    let labels = lowered.split(separator: ".", omittingEmptySubsequences: false)
-    let valid = lowered.count <= 253 && labels.count >= 2 && labels.allSatisfy { label in
-        !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-            && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-    }
-    guard valid else { throw TenantError.invalidInput("\"\(domain.prefix(64))\" is not a domain name") }
-    return lowered
+    /// What ``EmailDomain`` is read from (never the challenge's hash).
+    static func columns(_ d: OrgEmailDomainsTable) -> [any Selectable] { [d.domain, d.enabled, d.defaultRole, d.verifiedAt] }
 }

@@ -2,25 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An invitation as admins see it (never the token).
-public struct Invitation: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let email: String
-    public let role: Role
-    public let invitedBy: UUID?
-    public let createdAt: Date
-    public let expiresAt: Date
-    public let acceptedAt: Date?
-    public let revokedAt: Date?
-}
-
-/// An invitation just made, with its token: shown once, stored only as a hash.
-public struct IssuedInvitation: Codable, Sendable {
-    public let invitation: Invitation
-    /// Goes into the email link; ``TenantStore/acceptInvitation(token:userID:)`` redeems it.
-    public let token: String
-}
-
 /// Email invitations (admins only). A token is single-use, expires (7 days by default), can be
 /// revoked, and is accepted only by a user whose email matches, case-insensitively.
 public struct InvitationRepository: Sendable {
@@ -39,7 +20,7 @@ public struct InvitationRepository: Sendable {
                 Insert.into(i).values(
                     i.email.set(email), i.role.set(role.rawValue), i.tokenHash.set(Secret.hash(token)),
                     i.invitedBy.set(invitedBy), i.expiresAt.set(Date().addingTimeInterval(seconds)))
-                .returning(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt),
+                .returning(Self.columns(i)),
                 as: Invitation.self)
             try await tx.audit("invitation.created", target: created.id.uuidString.lowercased(),
                                details: ["email": email, "role": role.rawValue])
@@ -54,7 +35,7 @@ public struct InvitationRepository: Sendable {
             try await tx.require(.admin, to: "listing invitations")
             let i = InvitationsTable.table
             return try await tx.fetchAll(
-                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                Select.from(i).columns(Self.columns(i))
                     .where(i.acceptedAt.isNull && i.revokedAt.isNull)
                     .orderBy(i.createdAt.desc),
                 as: Invitation.self)
@@ -69,7 +50,7 @@ public struct InvitationRepository: Sendable {
             try await tx.require(.admin, to: "listing invitations")
             let i = InvitationsTable.table
             return try await tx.fetchAll(
-                Select.from(i).columns(i.id, i.email, i.role, i.invitedBy, i.createdAt, i.expiresAt, i.acceptedAt, i.revokedAt)
+                Select.from(i).columns(Self.columns(i))
                     .where(i.acceptedAt.isNull && i.revokedAt.isNull)
                     .keysetPage(by: i.createdAt, i.id, after: after, descending: true, limit: limit),
                 as: Invitation.self)
@@ -91,18 +72,7 @@ public struct InvitationRepository: Sendable {
             try await tx.audit("invitation.revoked", target: id.uuidString.lowercased())
         }
     }
-}
 
-/// A plausible email address, lowercased: one `@`, a dotted domain, no spaces, at most 254
-/// characters, printable ASCII only (checked before folding case: the Kelvin sign would fold to
-/// `k`), so no address folds into another's lookalike. IDN domains go in their `xn--` form. The
-/// database checks the same rule (`users_email_format`).
-func validatedEmail(_ email: String) throws -> String {
-    let trimmed = email.trimmingCharacters(in: .whitespaces)
-    let lowered = trimmed.lowercased()
-    let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
-    guard trimmed.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }),
-          lowered.count <= 254, parts.count == 2, !parts[0].isEmpty, (try? validatedDomain(String(parts[1]))) != nil
-    else { throw TenantError.invalidInput("\"\(email.prefix(64))\" is not an email address") }
-    return lowered
+    /// What ``Invitation`` is read from: never the token's hash.
+    static func columns(_ i: InvitationsTable) -> [any Selectable] { i.columns(excluding: i.orgID, i.tokenHash, i.acceptedBy) }
 }

@@ -2,15 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// A member of the active organization.
-public struct Member: Codable, Sendable, Equatable {
-    public let userID: UUID
-    public let email: String
-    public let displayName: String?
-    public let role: Role
-    public let joinedAt: Date
-}
-
 /// Members and roles. Admins manage members; anyone may leave. The last admin cannot leave, be
 /// demoted or be removed: admin rows are locked first, so two admins demoting each other at once
 /// cannot both succeed.
@@ -22,7 +13,7 @@ public struct MemberRepository: Sendable {
         let m = MembershipsTable.table, u = UsersTable.table
         return try await scope.fetchAll(
             Select.from(m)
-                .columns(m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at"))
+                .columns(Self.columns(m, u))
                 .join(u, on: u.id == m.userID)
                 .orderBy(u.email.asc),
             as: Member.self)
@@ -35,7 +26,7 @@ public struct MemberRepository: Sendable {
         let m = MembershipsTable.table, u = UsersTable.table
         let members = try await scope.fetchAll(
             Select.from(m)
-                .columns(m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at"))
+                .columns(Self.columns(m, u))
                 .join(u, on: u.id == m.userID)
                 .keysetPage(by: u.email, m.userID, after: after, limit: limit),
             as: Member.self)
@@ -82,6 +73,11 @@ public struct MemberRepository: Sendable {
             try await tx.execute(Delete.from(m).where(m.userID == userID))
             try await tx.audit("member.left", target: userID.uuidString.lowercased())
         }
+    }
+
+    /// What ``Member`` is read from: a membership joined with its user.
+    static func columns(_ m: MembershipsTable, _ u: UsersTable) -> [any Selectable] {
+        [m.userID.as("user_id"), u.email, u.displayName, m.role, m.createdAt.as("joined_at")]
     }
 }
 

@@ -2,13 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// An organization as its members see it.
-public struct Organization: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let name: String
-    public let createdAt: Date
-}
-
 /// The active organization itself: read, rename, settings, delete.
 ///
 /// Deleting an organization is a tombstone, not a cascade: its members, invitations and email
@@ -22,7 +15,7 @@ public struct OrganizationRepository: Sendable {
 
     public func get() async throws -> Organization {
         let o = table
-        guard let org = try await scope.fetchOptional(Select.from(o).columns(o.id, o.name, o.createdAt), as: Organization.self) else {
+        guard let org = try await scope.fetchOptional(Select.from(o).columns(o.columns(excluding: o.settings(as: JSONObject.self))), as: Organization.self) else {
             throw TenantError.notFound("organization")
         }
         return org

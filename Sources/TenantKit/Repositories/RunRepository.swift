@@ -2,22 +2,6 @@ import Foundation
 import TenantKitPostgres
 import TenantSQL
 
-/// A run of a catalog item, paid for by the organization's ECU balance.
-public struct Run: Codable, Sendable, Equatable {
-    public let id: UUID
-    public let catalogItemID: UUID
-    public let userID: UUID?
-    public let apiKeyID: UUID?
-    public let cost: Int64
-    public let status: Status
-    public let error: String?
-    public let createdAt: Date
-    public let startedAt: Date?
-    public let finishedAt: Date?
-
-    public enum Status: String, Codable, Sendable, PostgresCodable { case queued, running, succeeded, failed }
-}
-
 /// Runs in the active organization. Starting one debits the organization's balance, records the
 /// run and its audit entry in one transaction: all of it lands or none of it does.
 public struct RunRepository: Sendable {
@@ -94,9 +78,8 @@ public struct RunRepository: Sendable {
         return Page(items: runs, next: next)
     }
 
-    static func columns(_ r: RunsTable) -> [any Selectable] {
-        [r.id, r.catalogItemID, r.userID, r.apiKeyID, r.cost, r.status, r.error, r.createdAt, r.startedAt, r.finishedAt]
-    }
+    /// What ``Run`` is read from.
+    static func columns(_ r: RunsTable) -> [any Selectable] { r.columns(excluding: r.orgID) }
 
     private struct RepeatedKey: Error {}
 }

@@ -27,12 +27,4 @@ enum Secret {
     }
 
     static func hash(_ secret: String) -> Data { Data(SHA256.digest(Array(secret.utf8))) }
-
-    /// Compares every byte whatever the first difference, so timing reveals nothing of the stored hash.
-    static func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
-    }
 }

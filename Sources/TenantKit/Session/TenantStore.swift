@@ -82,7 +82,7 @@ public struct TenantStore: Sendable {
     /// The user, as they see themselves.
     public func user(id userID: UUID) async throws -> User {
         let u = UsersTable.table
-        let rows = try await preTenant(.user(userID), [try Select.from(u).columns(u.id, u.email, u.emailVerified, u.displayName)
+        let rows = try await preTenant(.user(userID), [try Select.from(u).columns(u.columns(excluding: u.createdAt))
             .where(u.id == userID).renderGlobal()])
         guard let user = try rows[0].first?.decode(as: User.self) else { throw TenantError.notFound("user \(userID)") }
         return user

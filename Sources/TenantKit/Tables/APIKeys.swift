@@ -4,7 +4,7 @@ import TenantSQL
 
 /// `api_keys`: per-organization keys; only the key's sha256 and a visible prefix are stored.
 /// Keys are revoked (`revoked_at`), never deleted.
-public struct APIKeysTable: Table {
+public struct APIKeysTable: DeclaredTable {
     public static let tableName = "api_keys"
     public static let scoping = TableScoping.tenant
     public let reference: TableReference
@@ -19,4 +19,6 @@ public struct APIKeysTable: Table {
     public var createdAt: Column<Date> { column("created_at") }
     public var lastUsedAt: Column<Date?> { column("last_used_at") }
     public var revokedAt: Column<Date?> { column("revoked_at") }
+
+    public var columns: [any DeclaredColumn] { [orgID, id, name, prefix, keyHash, createdBy, createdAt, lastUsedAt, revokedAt] }
 }

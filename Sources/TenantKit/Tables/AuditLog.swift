@@ -6,7 +6,7 @@ import TenantSQL
 /// `details`; the trigger assigns `seq`, `occurred_at`, `prev_hash`, `hash` and `chain_version`,
 /// and the actor columns are the scope's verified actor. UPDATE and DELETE are rejected by the
 /// database.
-public struct AuditLogTable: Table {
+public struct AuditLogTable: DeclaredTable {
     public static let tableName = "audit_log"
     public static let scoping = TableScoping.tenant
     public let reference: TableReference
@@ -25,4 +25,6 @@ public struct AuditLogTable: Table {
     public var hash: Column<Data> { column("hash") }
     /// 1 for entries hashed with plain SHA-256 (before Schema/0015), 2 for the keyed HMAC chain.
     public var chainVersion: Column<Int16> { column("chain_version") }
+
+    public var columns: [any DeclaredColumn] { [orgID, seq, occurredAt, actorUserID, actorAPIKeyID, action, target, details(as: JSONObject.self), prevHash, hash, chainVersion] }
 }

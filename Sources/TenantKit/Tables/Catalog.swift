@@ -4,7 +4,7 @@ import TenantSQL
 
 /// `catalog_items`: the public catalog (`org_id IS NULL`) plus each organization's private items.
 /// Scoped reads see both; scoped writes only the organization's own items.
-public struct CatalogItemsTable: Table {
+public struct CatalogItemsTable: DeclaredTable {
     public static let tableName = "catalog_items"
     public static let scoping = TableScoping.mixedCatalog
     public let reference: TableReference
@@ -20,4 +20,6 @@ public struct CatalogItemsTable: Table {
     public func metadata<T: Codable & Sendable>(as type: T.Type) -> Column<JSONB<T>> { column("metadata") }
     public var createdAt: Column<Date> { column("created_at") }
     public var updatedAt: Column<Date> { column("updated_at") }
+
+    public var columns: [any DeclaredColumn] { [id, orgID, kind, slug, name, metadata(as: JSONObject.self), createdAt, updatedAt] }
 }

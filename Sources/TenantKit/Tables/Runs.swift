@@ -4,7 +4,7 @@ import TenantSQL
 
 /// `runs`: executions of a catalog item, billed to the organization. `user_id` / `api_key_id`
 /// default to the scope's actor.
-public struct RunsTable: Table {
+public struct RunsTable: DeclaredTable {
     public static let tableName = "runs"
     public static let scoping = TableScoping.tenant
     public let reference: TableReference
@@ -22,4 +22,6 @@ public struct RunsTable: Table {
     public var createdAt: Column<Date> { column("created_at") }
     public var startedAt: Column<Date?> { column("started_at") }
     public var finishedAt: Column<Date?> { column("finished_at") }
+
+    public var columns: [any DeclaredColumn] { [orgID, id, catalogItemID, userID, apiKeyID, cost, status, error, createdAt, startedAt, finishedAt] }
 }

@@ -28,9 +28,6 @@ struct OrgTables: Sendable {
 
     let tables: [Table]
 
-    var orgTables: [Table] { tables.filter { $0.orgColumn != nil } }
-    var globalTables: [Table] { tables.filter { $0.orgColumn == nil } }
-
     /// The catalog's condition for a schema that is neither PostgreSQL's own nor a session's temp schema.
     static let userSchemaCondition = """
         n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname !~ '^pg_(toast_)?temp_'

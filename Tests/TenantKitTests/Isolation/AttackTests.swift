@@ -519,7 +519,7 @@ import Testing
         try await Iso.withTwoOrgs { db, a, b, pool in
             let keyA = a.apiKey, keyB = b.apiKey
             struct Found: Decodable, Equatable { let orgID: UUID; let apiKeyID: UUID }
-            let (idA, idB) = try await Iso.withConnection(db.configuration) { admin async throws in
+            let (idA, _) = try await Iso.withConnection(db.configuration) { admin async throws in
                 (try await admin.fetchOne("SELECT id FROM api_keys WHERE org_id = \(a.id)", as: UUID.self),
                  try await admin.fetchOne("SELECT id FROM api_keys WHERE org_id = \(b.id)", as: UUID.self))
             }

@@ -96,7 +96,7 @@ import Testing
     @Test func invalidEmailsAndUUIDsAreRefusedByName() async throws {
         try await Iso.withTwoOrgs { db, a, _, pool in
             let scope = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
-            let invitations = InvitationsTable.table, users = UsersTable.table
+            let invitations = InvitationsTable.table
             let long = String(repeating: "x", count: 320) + "@example.com"
             for email in ["not-an-email", "two@@example.com", "spaces in@example.com", "@example.com", "me@", long] {
                 let invite = await Iso.error(PostgresError.self) {

@@ -60,23 +60,7 @@ enum Iso {
     static func error<E: Error, T>(
         _: E.Type = E.self, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
     ) async -> E? {
-        do {
-            _ = try await body()
-            Issue.record("expected \(E.self), nothing was thrown", sourceLocation: sourceLocation)
-        } catch let error as E {
-            return error
-        } catch {
-            Issue.record("expected \(E.self), got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
-    /// Whether a backend other than the observer's is running a statement containing `marker`.
-    static func isRunning(_ marker: String, on observer: PostgresConnection) async throws -> Bool {
-        let pattern = "%\(marker)%"
-        return try await observer.fetchOne(
-            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE \(pattern) AND pid <> pg_backend_pid()",
-            as: Int.self) > 0
+        await captureError(E.self, sourceLocation: sourceLocation, body)
     }
 
     /// Waits (polling, no deadline: the test's own time limit applies) until `marker` runs.

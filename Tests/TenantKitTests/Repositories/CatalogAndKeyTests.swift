@@ -73,7 +73,7 @@ import Testing
             #expect(stored != Data(issued.secret.utf8))
 
             let bot = try await w.store.session(apiKey: issued.secret)
-            #expect(await bot.isPinned)
+            #expect(bot.isPinned)
             #expect(await bot.activeOrgID == acme)
             #expect(await tenantError { try await bot.switch(to: other) } == .pinnedToAPIKeyOrganization)
             _ = try await bot.write { try await $0.catalog.create(kind: "model", slug: "bot-made", name: "Bot made") }

@@ -57,15 +57,7 @@ func withWorld<T>(_ body: (World) async throws -> T) async throws -> T {
 
 /// The TenantError `body` throws; records an issue when it throws nothing or something else.
 func tenantError<T>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> TenantError? {
-    do {
-        _ = try await body()
-        Issue.record("expected a TenantError, nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as TenantError {
-        return error
-    } catch {
-        Issue.record("expected a TenantError, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
+    await captureError(TenantError.self, sourceLocation: sourceLocation, body)
 }
 
 /// Whether `body` returned without throwing.

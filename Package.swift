@@ -8,8 +8,10 @@ let package = Package(
         .library(name: "TenantKitPostgres", targets: ["TenantKitPostgres"]),
         .library(name: "TenantSQL", targets: ["TenantSQL"]),
         .library(name: "TenantKitMigrations", targets: ["TenantKitMigrations"]),
+        .library(name: "TenantKitDoctor", targets: ["TenantKitDoctor"]),
         .library(name: "TenantKit", targets: ["TenantKit"]),
         .library(name: "TenantKitTesting", targets: ["TenantKitTesting"]),
+        .library(name: "TenantKitEmbeddedPostgres", targets: ["TenantKitEmbeddedPostgres"]),
         .executable(name: "tenantkit", targets: ["tenantkit"]),
     ],
     dependencies: [
@@ -37,12 +39,22 @@ let package = Package(
         ),
         .target(name: "TenantSQL", dependencies: ["TenantKitPostgres", .product(name: "Logging", package: "swift-log")]),
         .target(name: "TenantKitMigrations", dependencies: ["TenantKitPostgres"]),
+        // The isolation linter: checks a live database against TenantKit's rules (and pending migrations).
+        .target(name: "TenantKitDoctor", dependencies: ["TenantKitPostgres", "TenantKitMigrations"]),
         .target(name: "TenantKit", dependencies: ["TenantSQL", "TenantKitPostgres", "TenantKitMigrations"], resources: [.copy("Schema")]),
-        .target(name: "TenantKitTesting", dependencies: ["TenantKitPostgres", "TenantKitMigrations", "TenantSQL", "TenantKit", .product(name: "Logging", package: "swift-log")]),
+        // A throwaway PostgreSQL server: shared by the CLI (`db start`, `demo`) and the test support.
+        .target(name: "TenantKitEmbeddedPostgres", dependencies: ["TenantKitPostgres"]),
+        .target(
+            name: "TenantKitTesting",
+            dependencies: [
+                "TenantKitPostgres", "TenantKitMigrations", "TenantKitDoctor", "TenantSQL", "TenantKit", "TenantKitEmbeddedPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "tenantkit",
             dependencies: [
-                "TenantKitPostgres", "TenantKitMigrations", "TenantKit", "TenantKitTesting",
+                "TenantKitPostgres", "TenantKitMigrations", "TenantKitDoctor", "TenantKit", "TenantKitEmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +66,7 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "TenantKitMigrationsTests", dependencies: ["TenantKitMigrations", "TenantKitPostgres", "TenantKit", "TenantKitTesting"]),
+        .testTarget(name: "TenantKitMigrationsTests", dependencies: ["TenantKitMigrations", "TenantKitDoctor", "TenantKitPostgres", "TenantKit", "TenantKitTesting"]),
         .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "TenantKitPostgres", "TenantKitTesting"]),
         .testTarget(
             name: "TenantKitTests",

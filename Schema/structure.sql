@@ -1,6 +1,6 @@
 -- The current schema: every migration of Sources/TenantKit/Schema applied to an empty database,
 -- dumped with pg_dump --schema-only (portable claim verifier). Generated, do not edit; refresh with
---     swift run tenantkit schema dump --output Schema/structure.sql
+--     TENANTKIT_WRITE_STRUCTURE=1 swift test --filter StructureTests
 -- Roles and database privileges are cluster or database level: see 0001_roles.sql and 0012.
 
 --
@@ -379,7 +379,8 @@ BEGIN
         RETURN NULL;  -- already posted: idempotent no-op
     END IF;
     IF v_balance + NEW.amount < 0 THEN
-        RAISE EXCEPTION 'insufficient ECU balance: balance %, amount %', v_balance, NEW.amount
+        RAISE EXCEPTION 'insufficient ECU balance: balance %, amount % (violates check constraint "ecu_accounts_balance_check")',
+                v_balance, NEW.amount
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ecu_accounts_balance_check', TABLE = 'ecu_accounts';
     END IF;
     UPDATE public.ecu_accounts SET balance = v_balance + NEW.amount, updated_at = now() WHERE org_id = NEW.org_id;

@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "TenantKit", package: "TenantKit"),
                 .product(name: "TenantKitPostgres", package: "TenantKit"),
                 .product(name: "TenantKitMigrations", package: "TenantKit"),
-                .product(name: "TenantKitTesting", package: "TenantKit"),
+                .product(name: "TenantKitEmbeddedPostgres", package: "TenantKit"),
                 .product(name: "TenantKitHummingbird", package: "TenantKitHummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

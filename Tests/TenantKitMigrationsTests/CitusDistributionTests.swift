@@ -1,4 +1,5 @@
 import Foundation
+import TenantKitDoctor
 import TenantKitMigrations
 import TenantKitPostgres
 import TenantKit

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TenantKitPostgres
+@testable import TenantKitDoctor
 @testable import TenantKitMigrations
 
 @Suite struct SHA256Tests {

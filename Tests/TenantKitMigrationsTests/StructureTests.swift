@@ -9,6 +9,10 @@ import Testing
     @Test func checkedInStructureIsFresh() async throws {
         let fresh = try await SchemaStructure.dump()
         let path = Self.packageRoot.appendingPathComponent(SchemaStructure.path).path
+        if ProcessInfo.processInfo.environment["TENANTKIT_WRITE_STRUCTURE"] == "1" {
+            try fresh.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
         let checkedIn = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         guard fresh != checkedIn else { return }
         let freshLines = fresh.split(separator: "\n", omittingEmptySubsequences: false)

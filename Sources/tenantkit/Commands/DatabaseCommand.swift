@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
-import TenantKitTesting
+import TenantKitEmbeddedPostgres
 
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import Foundation
 import TenantKitMigrations
 import TenantKitPostgres
 import TenantKit
-import TenantKitTesting
+import TenantKitEmbeddedPostgres
 
 /// The organization model end to end: migrate, create users and organizations, invite, switch,
 /// spend credits, use an API key, and check the audit log.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TenantKitDoctor
 import TenantKitMigrations
 import TenantKit
 import TenantKitPostgres

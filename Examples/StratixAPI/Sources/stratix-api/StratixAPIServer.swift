@@ -14,7 +14,7 @@ import TenantKitPostgres
 import StratixAPI
 import TenantKit
 import TenantKitHummingbird
-import TenantKitTesting
+import TenantKitEmbeddedPostgres
 
 @main
 struct StratixAPIServer {

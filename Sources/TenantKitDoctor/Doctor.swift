@@ -1,4 +1,5 @@
 import Foundation
+import TenantKitMigrations
 import TenantKitPostgres
 
 /// The start-up self-check: connected as the application, is the database set up so that tenant

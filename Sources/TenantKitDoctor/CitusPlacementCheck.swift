@@ -1,3 +1,4 @@
+import TenantKitMigrations
 import TenantKitPostgres
 
 extension Doctor {

@@ -15,14 +15,7 @@ import Testing
 @Suite("Citus distribution", .serialized)
 struct CitusDistributionTests {
     @Test func migrateAndDistributeOnTheCluster() async throws {
-        guard let cluster = try await CitusTestCluster.make() else { return }
-        do {
-            try await run(on: cluster)
-        } catch {
-            await cluster.drop()
-            throw error
-        }
-        await cluster.drop()
+        try await CitusTestCluster.with(for: "CitusDistributionTests", run)
     }
 
     func run(on cluster: CitusTestCluster) async throws {
@@ -144,10 +137,10 @@ struct CitusTestCluster: Sendable {
     let database: String
     let version: String
 
-    /// nil, after saying so, when TENANTKIT_CITUS_URL is unset.
-    static func make() async throws -> CitusTestCluster? {
+    /// nil, after saying so (as `suite`), when TENANTKIT_CITUS_URL is unset.
+    static func make(for suite: String = "CitusDistributionTests") async throws -> CitusTestCluster? {
         guard let url = ProcessInfo.processInfo.environment["TENANTKIT_CITUS_URL"], !url.isEmpty else {
-            print("CitusDistributionTests: did NOT run: TENANTKIT_CITUS_URL is not set (a superuser URL of a Citus coordinator's maintenance database)")
+            print("\(suite): did NOT run: TENANTKIT_CITUS_URL is not set (a superuser URL of a Citus coordinator's maintenance database)")
             return nil
         }
         let base = try PostgresConfiguration(url: url)
@@ -174,6 +167,19 @@ struct CitusTestCluster: Sendable {
         }
         return CitusTestCluster(coordinator: coordinator, nodes: maintenance.map { $0.with(database: database) },
                                 maintenance: maintenance, database: database, version: version)
+    }
+
+    /// Runs `body` on a database of its own on every node, dropped afterwards; nothing (after
+    /// saying so) when TENANTKIT_CITUS_URL is unset.
+    static func with(for suite: String, _ body: (CitusTestCluster) async throws -> Void) async throws {
+        guard let cluster = try await make(for: suite) else { return }
+        do {
+            try await body(cluster)
+        } catch {
+            await cluster.drop()
+            throw error
+        }
+        await cluster.drop()
     }
 
     /// Drops the database on every node, workers first (their maintenance daemons connect to the

@@ -316,6 +316,11 @@ public struct DatabaseSnapshot: Sendable, Equatable {
                    || ' ' || defaclacl::text
             FROM pg_catalog.pg_default_acl
             """)
+        // A prepared transaction outlives its connection: its locks, its snapshot's hold on vacuum and
+        // a slot of max_prepared_transactions (which Citus's own two-phase commits need).
+        add("prepared transactions in this database", .unchanged, """
+            SELECT gid || ' owner ' || owner FROM pg_catalog.pg_prepared_xacts WHERE database = current_database()
+            """)
         add("extensions", .unchanged, "SELECT extname || ' ' || extversion FROM pg_catalog.pg_extension")
         add("event triggers", .unchanged, "SELECT evtname || ' ' || evtevent || ' ' || evtenabled FROM pg_catalog.pg_event_trigger")
         add("attributes of the tenantkit roles", .unchanged, """

@@ -20,6 +20,9 @@ public struct InjectionResult: Sendable, CustomStringConvertible {
     public let victimProblems: [String]
     /// The suite itself failed to run the attack (setup, snapshot); never counts as contained.
     public let harnessError: String?
+    /// What a shared world needed put back after the attack (the attacker's own org's writes, a
+    /// victim check's): state the attack was allowed to change. Empty with a fresh world per attack.
+    public let worldRestored: [String]
     /// How long the run took, world copy and snapshots included.
     public let duration: Duration
 
@@ -54,6 +57,7 @@ public struct InjectionResult: Sendable, CustomStringConvertible {
                      + (expectation == .contained ? "" : " (expected: \(expectation))")]
         lines += breaches.map { "  - \($0)" }
         lines += steps.map { "    step \($0)" }
+        if !worldRestored.isEmpty { lines.append("    restored afterwards: " + worldRestored.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
     }
 }

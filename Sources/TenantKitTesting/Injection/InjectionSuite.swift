@@ -10,7 +10,8 @@ import TenantSQL
 /// pooled connection for its next lease, and B unaffected when it uses the same pool afterwards.
 ///
 /// Every attack and attacker gets a fresh copy of the ``InjectionWorld`` (a database cloned from
-/// ``TestDatabaseTemplate/injectionWorld``), so no attack sees another's effects.
+/// ``TestDatabaseTemplate/injectionWorld``), so no attack sees another's effects; or, where no
+/// clone can be had (a Citus cluster), all run in one ``sharedWorld``, restored after each attack.
 ///
 /// How scopes and stores are made is the caller's, so the corpus does not depend on `OrgScope`'s
 /// initializer or on the signing key (the world's databases have ``TenantContextKey/forTesting``
@@ -45,6 +46,8 @@ public struct InjectionSuite: Sendable {
     public var victimChecks: [InjectionVictimCheck]
     /// The world's template.
     public var template: TestDatabaseTemplate
+    /// One world every attack runs in, instead of a clone of `template` each; nil by default.
+    public var sharedWorld: InjectionSharedWorld?
     /// The longest a step or a victim check may take before it counts as hanging.
     public var timeLimit: Duration
 
@@ -79,18 +82,32 @@ public struct InjectionSuite: Sendable {
 
     /// The world's ids and secrets, and the state of a pooled connection that only did scoped work.
     private func prepare() async throws -> (InjectionWorld, LeaseResidue) {
+        if let shared = sharedWorld {
+            try await shared.captureBaseline()
+            return try await prepare(in: shared.database)
+        }
         let database = try await TestDatabase.create(template: template)
         do {
-            let world = try await PostgresConnection.withConnection(database.configuration) { try await InjectionWorld.load(from: $0) }
-            let pool = database.makePool(user: "tenantkit_app", maxConnections: 1)
+            let prepared = try await prepare(in: database)
+            try await database.drop()
+            return prepared
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+    }
+
+    private func prepare(in database: TestDatabase) async throws -> (InjectionWorld, LeaseResidue) {
+        let world = try await PostgresConnection.withConnection(database.configuration) { try await InjectionWorld.load(from: $0) }
+        let pool = database.makePool(user: "tenantkit_app", maxConnections: 1)
+        do {
             let scope = makeScope(world.orgB, .user(world.adminOfB), pool)
             _ = try await ActiveOrg(scope: scope).organization.get()
             let clean = try await LeaseResidue.probe(pool)
             await pool.close()
-            try await database.drop()
             return (world, clean)
         } catch {
-            try? await database.drop()
+            await pool.close()
             throw error
         }
     }
@@ -100,7 +117,7 @@ public struct InjectionSuite: Sendable {
         var run = Run(attack: attack, attacker: attacker)
         let database: TestDatabase
         do {
-            database = try await TestDatabase.create(template: template)
+            if let shared = sharedWorld { database = shared.database } else { database = try await TestDatabase.create(template: template) }
         } catch {
             run.harnessError = "could not create the world: \(SecretScanner.text(of: error))"
             return run.result(duration: ContinuousClock.now - started)
@@ -116,7 +133,7 @@ public struct InjectionSuite: Sendable {
         } catch {
             run.harnessError = "could not connect to the world: \(SecretScanner.text(of: error))"
             await pool.close()
-            try? await database.drop()
+            await finish(database, into: &run)
             return run.result(duration: ContinuousClock.now - started)
         }
         // Roles are cluster-wide: no other test may create or drop one between the two snapshots.
@@ -156,8 +173,21 @@ public struct InjectionSuite: Sendable {
         await context.resources.closeAll()
         await pool.close()
         await admin.close()
-        try? await database.drop()
+        await finish(database, into: &run)
         return run.result(duration: ContinuousClock.now - started)
+    }
+
+    /// Drops the attack's clone, or puts the shared world back as it was before the attack.
+    private func finish(_ database: TestDatabase, into run: inout Run) async {
+        guard let shared = sharedWorld else {
+            try? await database.drop()
+            return
+        }
+        do {
+            run.worldRestored = try await shared.restore()
+        } catch {
+            run.harnessError = (run.harnessError.map { $0 + "; " } ?? "") + SecretScanner.text(of: error)
+        }
     }
 
     /// Runs one step and records what it saw.
@@ -284,12 +314,13 @@ public struct InjectionSuite: Sendable {
         var residue: [String] = []
         var victimProblems: [String] = []
         var harnessError: String?
+        var worldRestored: [String] = []
 
         func result(duration: Duration) -> InjectionResult {
             InjectionResult(
                 attack: attack.name, finding: attack.finding, attacker: attacker, expectation: attack.expectation, steps: steps,
                 leaks: leaks, changes: changes, residue: residue, victimProblems: victimProblems, harnessError: harnessError,
-                duration: duration)
+                worldRestored: worldRestored, duration: duration)
         }
     }
 }

@@ -26,8 +26,10 @@ extension TestDatabaseTemplate {
 }
 
 extension InjectionWorld {
-    /// Seeds the world as a superuser (bypassing row-level security), the way the leak harness seeds.
-    static func seed(_ admin: PostgresConnection) async throws {
+    /// Seeds the world as a superuser (bypassing row-level security), the way the leak harness seeds,
+    /// into a migrated database with a context key installed (for a shared world, see
+    /// ``InjectionSharedWorld``).
+    public static func seed(_ admin: PostgresConnection) async throws {
         let f = Fixture.self
         let a = try await LeakHarness.tenantKitOrg(admin, "A")
         let b = try await LeakHarness.tenantKitOrg(admin, "B")

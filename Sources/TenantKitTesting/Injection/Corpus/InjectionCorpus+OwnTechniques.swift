@@ -132,6 +132,18 @@ extension InjectionCorpus {
                 ]),
             ]),
         InjectionAttack(
+            "PREPARE TRANSACTION of a scope that touched no table: an advisory lock and a prepared-transaction slot kept past the lease",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: [
+                // On Citus a transaction that reached no worker is prepared on the coordinator
+                // alone, which Citus's "2PC in transactions involving multiple servers" check allows.
+                .transaction([
+                    "SELECT pg_advisory_xact_lock(hashtext('tenantkit'))",
+                    "PREPARE TRANSACTION 'tk_injection_kept_local'",
+                ]),
+            ]),
+        InjectionAttack(
             "per-org uniqueness: B's private slug is as free in A as any other",
             finding: .beyondTheReview,
             attackers: [.adminOfA],

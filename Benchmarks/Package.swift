@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "TenantKit", path: ".."),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // Our own view of libpq for the raw baseline: the main package's CLibPQ is not a product.
@@ -25,6 +26,7 @@ let package = Package(
                 .product(name: "TenantKitMigrations", package: "TenantKit"),
                 .product(name: "TenantKitTesting", package: "TenantKit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

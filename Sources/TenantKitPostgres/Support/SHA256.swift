@@ -1,12 +1,13 @@
 /// SHA-256 (FIPS 180-4), small and dependency-free: migration checksums and API key hashes must not
-/// pull in a crypto package, and Foundation has no digest API on Linux.
+/// pull in a crypto package, and Foundation has no digest API on Linux. `package`, not public: it
+/// serves TenantKit's own modules and never clashes with swift-crypto's `SHA256` in an application.
 ///
 /// ```swift
 /// SHA256.hex(Array("abc".utf8))  // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 /// ```
-public enum SHA256 {
+package enum SHA256 {
     /// The 32-byte digest of `bytes`.
-    public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    package static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
         let message = Array(bytes)
         return [UInt8](unsafeUninitializedCapacity: 32) { digest, count in
             message.withUnsafeBytes { State().finish(afterBytes: 0, message: $0, into: UnsafeMutableRawBufferPointer(digest)) }
@@ -81,7 +82,7 @@ public enum SHA256 {
     }
 
     /// The digest as 64 lowercase hexadecimal characters.
-    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+    package static func hex(_ bytes: some Collection<UInt8>) -> String {
         let digits = Array("0123456789abcdef")
         var text = ""
         text.reserveCapacity(64)

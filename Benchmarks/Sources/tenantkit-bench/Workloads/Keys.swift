@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TenantKitPostgres
 import TenantKit
@@ -56,7 +57,7 @@ struct ClaimSigner: Sendable {
         let digits = Array(key.hexSecret.utf8)
         func nibble(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
         for i in stride(from: 0, to: digits.count, by: 2) { secret.append(nibble(digits[i]) << 4 | nibble(digits[i + 1])) }
-        var block = secret.count > 64 ? SHA256.digest(secret) : secret
+        var block = secret.count > 64 ? Array(SHA256.hash(data: secret)) : secret
         block += [UInt8](repeating: 0, count: 64 - block.count)
         innerPad = block.map { $0 ^ 0x36 }
         outerPad = block.map { $0 ^ 0x5c }
@@ -70,7 +71,8 @@ struct ClaimSigner: Sendable {
         let expiry = UInt64(now.timeIntervalSince1970) + lifetimeSeconds
         let payload = "11" + keyID + Self.hex(user) + Self.hex(org) + String(repeating: "0", count: 64)
             + Self.hex(UInt64(UInt32(bitPattern: backendPID)), width: 8) + Self.hex(expiry, width: 10)
-        let mac = SHA256.digest(outerPad + SHA256.digest(innerPad + Array(payload.utf8)))
+        // HMAC by hand from the pads (the pgbench scripts sign with the same pads on the server).
+        let mac = SHA256.hash(data: outerPad + SHA256.hash(data: innerPad + Array(payload.utf8)))
         return payload + Self.hex(mac)
     }
 

@@ -66,8 +66,10 @@ import Testing
                 #expect(writeStatus == .conflict)
                 #expect(writeText.contains(#""code":"organization_switched""#))
             }
+            // Nothing of the refused write reached Acme, where it started.
+            try await opened.session.switch(to: acme)
             let late = try await opened.session.read { org in try await org.catalog.page(search: "Late").items.count }
-            #expect(late.value == 0)
+            #expect(late.orgID == acme && late.value == 0)
         }
     }
 

@@ -1963,6 +1963,20 @@ CREATE INDEX catalog_items_org_kind_idx ON public.catalog_items USING btree (org
 
 
 --
+-- Name: catalog_items_org_name_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE INDEX catalog_items_org_name_idx ON public.catalog_items USING btree (org_id, name, id);
+
+
+--
+-- Name: catalog_items_public_name_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE INDEX catalog_items_public_name_idx ON public.catalog_items USING btree (name, id) WHERE (org_id IS NULL);
+
+
+--
 -- Name: catalog_items_public_slug_key; Type: INDEX; Schema: public; Owner: tenantkit_owner
 --
 

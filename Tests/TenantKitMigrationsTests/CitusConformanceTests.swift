@@ -106,15 +106,15 @@ extension CitusTestCluster {
         await operators.close()
     }
 
-    /// The statements (SELECT, INSERT, UPDATE, DELETE, WITH) `body` sends, with their binds, as the
-    /// driver logs them to the task's statement logger; the context's own (BEGIN, SET LOCAL, COMMIT)
-    /// are left out.
+    /// The statements (SELECT, INSERT, UPDATE, DELETE, WITH, and a parenthesized union such as
+    /// the catalog page) `body` sends, with their binds, as the driver logs them to the task's
+    /// statement logger; the context's own (BEGIN, SET LOCAL, COMMIT) are left out.
     static func statements(_ body: () async throws -> Void) async throws -> [PostgresQuery] {
         let captured = CapturedStatements()
         var logger = Logger(label: "tenantkit.citus.capture") { _ in CapturedStatements.Handler(captured: captured) }
         logger.logLevel = .debug
         try await StatementLogger.with(logger) { try await body() }
-        let kinds = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"]
+        let kinds = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "(SELECT"]
         return captured.all.filter { query in kinds.contains { query.sql.uppercased().hasPrefix($0) } }
     }
 

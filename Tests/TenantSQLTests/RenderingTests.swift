@@ -74,6 +74,44 @@ import Testing
         #expect(binds == [o, "[x]"])
     }
 
+    @Test func aSplitPageUnitesThePublicAndTheOwnRowsEachOrderedAndLimited() throws {
+        let i = Items.table
+        let statement = Select.from(i).columns(i.id, i.slug, i.name).where(i.name != "draft")
+            .keysetPage(by: i.slug, i.id, after: ("m", orgB), limit: 20).splittingPublicAndOwnRows()
+        let (sql, binds) = try rendered(statement)
+        #expect(sql == #"(SELECT "items"."id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" IS NULL AND "items"."name" <> $1 AND ("items"."slug", "items"."id") > ($2, $3) ORDER BY "items"."slug", "items"."id" LIMIT $4) UNION ALL (SELECT "items"."id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" = $5 AND "items"."name" <> $6 AND ("items"."slug", "items"."id") > ($7, $8) ORDER BY "items"."slug", "items"."id" LIMIT $9) ORDER BY "slug", "id" LIMIT $10"#)
+        let b = orgB.uuidString.lowercased()
+        #expect(binds == ["draft", "m", b, "20", o, "draft", "m", b, "20", "20"])
+
+        // Descending, and a labelled column: the merge orders by the output name.
+        let labelled = Select.from(i).columns(i.id, i.slug.as("key")).orderBy(i.slug.desc).limit(5).splittingPublicAndOwnRows()
+        #expect(try rendered(labelled).sql == #"(SELECT "items"."id", "items"."slug" AS "key" FROM "items" WHERE "items"."org_id" IS NULL ORDER BY "items"."slug" DESC LIMIT $1) UNION ALL (SELECT "items"."id", "items"."slug" AS "key" FROM "items" WHERE "items"."org_id" = $2 ORDER BY "items"."slug" DESC LIMIT $3) ORDER BY "key" DESC LIMIT $4"#)
+    }
+
+    @Test func aSplitPageRendersWholeOutsideAScopeAndRefusesShapesItCannotMerge() throws {
+        let i = Items.table, t = Tasks.table
+        let page = Select.from(i).columns(i.id, i.slug).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows()
+        #expect(try SQLRenderer.inspect(page, mode: .unscoped).sql == #"SELECT "items"."id", "items"."slug" FROM "items" ORDER BY "items"."slug" LIMIT $1"#)
+        // A table that is not a mixed catalog has nothing to split.
+        let tasks = Select.from(t).columns(t.id).orderBy(t.title.asc).limit(5).splittingPublicAndOwnRows()
+        #expect(try rendered(tasks).sql == #"SELECT "tasks"."id" FROM "tasks" WHERE "tasks"."org_id" = $1 ORDER BY "tasks"."title" LIMIT $2"#)
+
+        let refused: [(Select, String)] = [
+            (Select.from(i).columns(i.id).orderBy(i.slug.asc).splittingPublicAndOwnRows(), "needs ORDER BY and LIMIT"),
+            (Select.from(i).columns(i.id).limit(5).splittingPublicAndOwnRows(), "needs ORDER BY and LIMIT"),
+            (Select.from(i).columns(i.id).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows(), "must order by columns it selects"),
+            (Select.from(i).columns(i.slug).orderBy(i.slug.asc).limit(5).offset(5).splittingPublicAndOwnRows(),
+             "cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock"),
+            (Select.from(i).columns(i.slug).join(t, on: t.title == i.slug).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows(),
+             "cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock"),
+        ]
+        for (statement, reason) in refused {
+            #expect(throws: TenantSQLError(.unsupportedShape, "a page of items split into public and own rows \(reason)")) {
+                try rendered(statement)
+            }
+        }
+    }
+
     @Test func nestedSubqueriesAreEachScoped() throws {
         let p = Projects.as("p"), t = Tasks.as("t"), t2 = Tasks.as("t2")
         let inner = Select.from(t2).columns(t2.id).where(t2.projectID == t.projectID && t2.points > 2)

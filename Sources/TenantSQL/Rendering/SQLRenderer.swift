@@ -21,6 +21,8 @@ public struct SQLRenderer {
 
     /// What a predicate guards: reads see the public catalog too, writes only the org's own rows.
     enum Access { case read, write }
+    /// Which rows of a mixed catalog a read sees: all it may, or one half of a split page.
+    enum CatalogRows { case visible, publicOnly, ownOnly }
 
     let mode: Mode
     private var sql = ""
@@ -128,11 +130,15 @@ public struct SQLRenderer {
     func stampsOrgID(_ table: TableReference) -> Bool { predicateNeeded(for: table, .write) }
 
     /// Writes the organization predicate for `table` (if any), then `condition` (if any), ANDed.
-    mutating func writeConditions(scoping table: TableReference, for access: Access, then condition: SQLFragment?) throws {
+    mutating func writeConditions(
+        scoping table: TableReference, for access: Access, rows: CatalogRows = .visible, then condition: SQLFragment?
+    ) throws {
         var wrote = false
         if predicateNeeded(for: table, access), let orgColumn = table.scoping.orgColumn {
             let column = PostgresIdentifier(table.alias).quoted + "." + PostgresIdentifier(orgColumn).quoted
-            if table.scoping.kind == .mixedCatalog && access == .read {
+            if table.scoping.kind == .mixedCatalog && access == .read && rows == .publicOnly {
+                sql += "\(column) IS NULL"
+            } else if table.scoping.kind == .mixedCatalog && access == .read && rows == .visible {
                 sql += "(\(column) IS NULL OR \(column) = "
                 try writeOrgBind()
                 sql += ")"
@@ -230,6 +236,8 @@ public struct TenantSQLError: Error, Sendable, CustomStringConvertible, Equatabl
         public static let emptyStatement = Kind(raw: "empty statement")
         /// Unscoped access was asked for without a reason.
         public static let missingReason = Kind(raw: "missing reason")
+        /// A statement asked for a rendering its shape does not allow (``Select/splittingPublicAndOwnRows()``).
+        public static let unsupportedShape = Kind(raw: "unsupported shape")
         public var description: String { raw }
     }
 

@@ -45,6 +45,8 @@ public struct Select: Statement {
     var limitCount: Int?
     var offsetCount: Int?
     var lock: Lock?
+    /// Render a scoped read of a mixed catalog as a union of its public and its own rows.
+    var splitsPublicAndOwnRows = false
 
     init(source: TableReference) { self.source = source }
 
@@ -175,6 +177,34 @@ public struct Select: Statement {
         return page.orderBy(descending ? first.desc : first.asc, descending ? second.desc : second.asc).limit(limit)
     }
 
+    /// For a page of a ``TableScoping/mixedCatalog`` table read in a scope: the public rows and the
+    /// organization's own, each ordered and limited on its own, then merged.
+    ///
+    /// `(public OR own) ORDER BY k LIMIT n` makes the planner OR two index conditions into a bitmap
+    /// and sort every match, which grows with the catalog; each branch here is an ordered index scan
+    /// that stops after `n` rows, so a page costs the same with 100 organizations or 10,000.
+    ///
+    /// ```swift
+    /// let c = CatalogItemsTable.table
+    /// let page = Select.from(c).columns(c.id, c.name)
+    ///     .keysetPage(by: c.name, c.id, after: cursor, limit: 50)
+    ///     .splittingPublicAndOwnRows()
+    /// // (SELECT "catalog_items"."id", "catalog_items"."name" FROM "catalog_items"
+    /// //    WHERE "catalog_items"."org_id" IS NULL ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT $1)
+    /// // UNION ALL (SELECT ... WHERE "catalog_items"."org_id" = $2 ORDER BY ... LIMIT $3)
+    /// // ORDER BY "name", "id" LIMIT $4
+    /// ```
+    ///
+    /// Outside a scope (``UnscopedAccess``) the statement renders as it would without this. The
+    /// statement must have no joins, grouping, `DISTINCT`, `OFFSET` or lock, must have a `LIMIT`,
+    /// and must order by selected columns (the merge orders by their names); otherwise rendering
+    /// fails with ``TenantSQLError/Kind-swift.struct/unsupportedShape``.
+    public func splittingPublicAndOwnRows() -> Select {
+        var copy = self
+        copy.splitsPublicAndOwnRows = true
+        return copy
+    }
+
     /// The statement as a scalar subquery: `(SELECT ...)`, typed by the caller (NULL when no row).
     public func scalar<V>(as type: V.Type) -> SQLExpression<V?> {
         SQLExpression(SQLFragment(.text("("), .subquery(self), .text(")")))
@@ -197,6 +227,53 @@ public struct Select: Statement {
     }
 
     public func render(into r: inout SQLRenderer) throws {
+        if splitsPublicAndOwnRows, r.predicateNeeded(for: source, .read), source.scoping.kind == .mixedCatalog {
+            try renderPublicAndOwnRows(into: &r)
+        } else {
+            try render(into: &r, rows: .visible)
+        }
+    }
+
+    private func renderPublicAndOwnRows(into r: inout SQLRenderer) throws {
+        func refuse(_ reason: String) -> TenantSQLError {
+            TenantSQLError(.unsupportedShape, "a page of \(source.name) split into public and own rows \(reason)")
+        }
+        guard joins.isEmpty, grouping.isEmpty, havingFilter == nil, !isDistinct, offsetCount == nil, lock == nil else {
+            throw refuse("cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock")
+        }
+        guard let limitCount, !ordering.isEmpty else { throw refuse("needs ORDER BY and LIMIT") }
+        // The merge orders by output names, so each term must be a column in the SELECT list
+        // (every column when the list is the default `alias.*`).
+        func column(_ fragment: SQLFragment) -> String? {
+            guard fragment.parts.count == 1, case .column(let table, let name) = fragment.parts[0], table == source, name != "*" else {
+                return nil
+            }
+            return name
+        }
+        var outputNames: [String: String] = [:]
+        for item in items { if let name = column(item.fragment) { outputNames[name] = outputNames[name] ?? item.label ?? name } }
+        let names: [String] = try ordering.map { term in
+            guard let name = column(term.fragment), let output = items.isEmpty ? name : outputNames[name] else {
+                throw refuse("must order by columns it selects")
+            }
+            return output
+        }
+        r.write("(")
+        try render(into: &r, rows: .publicOnly)
+        r.write(") UNION ALL (")
+        try render(into: &r, rows: .ownOnly)
+        r.write(") ORDER BY ")
+        for (i, term) in ordering.enumerated() {
+            if i > 0 { r.write(", ") }
+            r.write(PostgresIdentifier(names[i]).quoted)
+            if term.direction == .descending { r.write(" DESC") }
+            if let nulls = term.nulls { r.write(" NULLS \(nulls)") }
+        }
+        r.write(" LIMIT ")
+        try r.writeBind(Int64(limitCount))
+    }
+
+    private func render(into r: inout SQLRenderer, rows: SQLRenderer.CatalogRows) throws {
         try r.withLevel(declaring: [source] + joins.map(\.table)) { r in
             r.write(isDistinct ? "SELECT DISTINCT " : "SELECT ")
             if items.isEmpty {
@@ -214,7 +291,7 @@ public struct Select: Statement {
             }
             if r.predicateNeeded(for: source, .read) || filter != nil {
                 r.write(" WHERE ")
-                try r.writeConditions(scoping: source, for: .read, then: filter)
+                try r.writeConditions(scoping: source, for: .read, rows: rows, then: filter)
             }
             if !grouping.isEmpty {
                 r.write(" GROUP BY ")

@@ -179,10 +179,15 @@ final class BaselineServer: Service, Sendable {
     func catalogPage(_ principal: BaselinePrincipal) async throws -> [BaselineCatalogItem] {
         try await scoped(principal) { connection in
             let rows = try await connection.query("""
-                SELECT "catalog_items"."id", "catalog_items"."org_id", "catalog_items"."kind", "catalog_items"."slug", \
+                (SELECT "catalog_items"."id", "catalog_items"."org_id", "catalog_items"."kind", "catalog_items"."slug", \
                 "catalog_items"."name", "catalog_items"."metadata", "catalog_items"."created_at", "catalog_items"."updated_at" \
-                FROM "catalog_items" WHERE ("catalog_items"."org_id" IS NULL OR "catalog_items"."org_id" = \(principal.orgID)) \
-                ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT \(Int64(50))
+                FROM "catalog_items" WHERE "catalog_items"."org_id" IS NULL \
+                ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT \(Int64(50))) UNION ALL \
+                (SELECT "catalog_items"."id", "catalog_items"."org_id", "catalog_items"."kind", "catalog_items"."slug", \
+                "catalog_items"."name", "catalog_items"."metadata", "catalog_items"."created_at", "catalog_items"."updated_at" \
+                FROM "catalog_items" WHERE "catalog_items"."org_id" = \(principal.orgID) \
+                ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT \(Int64(50))) \
+                ORDER BY "name", "id" LIMIT \(Int64(50))
                 """, logger: self.logger)
             var items: [BaselineCatalogItem] = []
             items.reserveCapacity(50)

@@ -13,7 +13,8 @@ struct CatalogRow: Decodable, Sendable {
     let createdAt: Date
 }
 
-/// The page query: public plus the org's private items after a slug cursor, 50 at a time.
+/// The page query: public plus the org's private items after a slug cursor, 50 at a time, each
+/// half an ordered index scan (`splittingPublicAndOwnRows`, as `CatalogRepository.page` does).
 func catalogPageStatement(after cursor: String) -> Select {
     let items = CatalogItemsTable.table
     return Select.from(items)
@@ -21,6 +22,7 @@ func catalogPageStatement(after cursor: String) -> Select {
         .where(items.slug > cursor)
         .orderBy(items.slug)
         .limit(50)
+        .splittingPublicAndOwnRows()
 }
 
 /// Page requests: a random org and a random slug cursor each, fixed by the seed.
@@ -162,7 +164,8 @@ final class RawCatalogPage: Contender, @unchecked Sendable {
         self.name = name
         keys = PageKeys(orgCount: db.orgs)
         connection = try RawConnection(db.bypass.parameters)
-        // The same text the builder renders (binds: org id, cursor, limit).
+        // The same text the builder renders (binds: the public half's cursor and limit, the org id
+        // and the own half's cursor and limit, the merged limit).
         let pg = try await PostgresConnection.connect(db.bypass)
         let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: env.signed, on: pg).render(catalogPageStatement(after: "0")).sql
         await pg.close()
@@ -181,7 +184,8 @@ final class RawCatalogPage: Contender, @unchecked Sendable {
             try withUUIDBytes(keys.orgs[k]) { org in
                 try cursor.withUTF8 { cursorBytes in
                     try withUnsafeBytes(of: &limit) { limitBytes in
-                        try connection.execPrepared("page", [org, UnsafeRawBufferPointer(cursorBytes), limitBytes]) { result in
+                        let cursor = UnsafeRawBufferPointer(cursorBytes)
+                        try connection.execPrepared("page", [cursor, limitBytes, org, cursor, limitBytes, limitBytes]) { result in
                             var page: [CatalogRow] = []
                             let n = PQntuples(result)
                             page.reserveCapacity(Int(n))

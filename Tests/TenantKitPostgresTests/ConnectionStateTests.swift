@@ -185,7 +185,9 @@ import Testing
         #expect(done.call == "q1" && done.next == nil)
         #expect(phase(state) == "cancel in flight")
         #expect(!state.isQuiet)
+        #expect(state.isFreeForNextUser, "a pool may lend it: the next call waits for the request")
         #expect(state.enqueue(state.register(), sender: .connection, "q2") == nil)  // it would be cancelled
+        #expect(!state.isFreeForNextUser)
         #expect(started(state.cancelDelivered()) == "q2")
     }
 

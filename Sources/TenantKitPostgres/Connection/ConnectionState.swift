@@ -67,10 +67,21 @@ struct ConnectionState<Call, Reading> {
     /// Numbered (``register()``) but not yet queued: a cancel that arrives first is remembered here.
     private var announced: [CallID: Bool] = [:]
 
-    /// True when nothing runs, nothing waits and no transaction is open: ready for the next user.
+    /// True when nothing runs, nothing waits and no transaction is open.
     var isQuiet: Bool {
         guard case .idle = phase else { return false }
         return queue.isEmpty && !transaction.isOpen
+    }
+
+    /// True when the connection may go to its next user: quiet, or quiet but for a cancel request
+    /// still on its way for a call that has ended. The next call waits for that request to arrive
+    /// (``cancelDelivered()``), so it cannot be cancelled by it, and a pool need not close a
+    /// connection just because its last statement was cancelled a moment ago.
+    var isFreeForNextUser: Bool {
+        switch phase {
+        case .idle, .cancelInFlight: return queue.isEmpty && !transaction.isOpen
+        case .sending, .awaiting, .broken, .closed: return false
+        }
     }
 
     // MARK: Calls

@@ -264,8 +264,9 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
         gate.withLock { gate in
             // Something still running or queued, or a transaction still open, means a task kept using
             // the connection after handing it back.
-            guard gate.state.isQuiet else { return false }
-            // Idle, so the session is this lock holder's: nothing can start while it is held.
+            guard gate.state.isFreeForNextUser else { return false }
+            // No call runs (a cancel request in flight uses its own connection), so the session is
+            // this lock holder's: nothing can start while it is held.
             let alive = session.checkAliveWhileIdle() && session.transactionStatus == PQTRANS_IDLE
             if !alive {
                 closeSession()

@@ -50,9 +50,18 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "prepare_guard.h"
 #include "sha256.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	install_prepare_guard_if_preloaded();
+}
 
 PG_FUNCTION_INFO_V1(tenantkit_verified_principal);
 PG_FUNCTION_INFO_V1(tenantkit_context_cache_invalidate);

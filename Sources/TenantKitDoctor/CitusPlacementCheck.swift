@@ -12,29 +12,24 @@ extension Doctor {
         }
         let placements: [Placement]
         do {
-            placements = try await connection.fetchAll("""
-                SELECT s.logicalrelid::regclass::text AS relation, s.shardid, r.nodename || ':' || r.nodeport AS node,
-                       r.success, r.result,
-                       (t.relrowsecurity AND t.relforcerowsecurity)::text || ':'
-                           || (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = s.logicalrelid) AS expected
-                FROM pg_catalog.pg_dist_shard s
-                JOIN pg_catalog.pg_class t ON t.oid = s.logicalrelid,
-                     LATERAL run_command_on_placements(s.logicalrelid,
-                         $$SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':'
-                                  || (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)
-                             FROM pg_catalog.pg_class c WHERE c.oid = '%s'::regclass$$) r
-                WHERE r.shardid = s.shardid
-                  AND (t.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                                                    WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND NOT a.attisdropped))
-                ORDER BY 1, 2, 3
-                """, as: Placement.self)
+            // The remote-command functions are closed to the application (CitusDistribution); this
+            // definer runs one fixed command with them.
+            placements = try await connection.fetchAll(
+                "SELECT relation, shardid, node, success, result, expected FROM tenantkit.citus_placement_security()", as: Placement.self)
         } catch let error as PostgresError {
             return [DoctorFinding(
                 .placementRLS, "the shard placements",
                 "cannot be checked from this role (\(error.message)): the coordinator enforces no row-level security of its own; "
-                    + "run doctor as a role that reaches the workers")]
+                    + "run tenantkit citus distribute, which creates tenantkit.citus_placement_security()")]
         }
-        return placements.compactMap { placement in
+        let role = try await connection.fetchOne("SELECT current_user::text", as: String.self)
+        var findings = try await connection.fetchAll(CitusDistribution.remoteCommands(executableBy: role), as: String.self).map {
+            DoctorFinding(
+                .citusRemoteCommand, "function \($0)",
+                "may be executed by the connected role: it runs any SQL on the workers, where the prepare guard is not: "
+                    + "run tenantkit citus distribute, which revokes it from PUBLIC")
+        }
+        findings += placements.compactMap { placement in
             let subject = "shard \(placement.shardid) of \(placement.relation) on \(placement.node)"
             if !placement.success {
                 return DoctorFinding(.placementRLS, subject, "cannot be checked: \(placement.result)")
@@ -45,5 +40,6 @@ extension Doctor {
                 "has row-level security (enabled and forced) and policies \(placement.result), its table \(placement.expected): "
                     + "statements run on the placement, so only its own RLS holds there")
         }
+        return findings
     }
 }

@@ -28,8 +28,11 @@ import TenantKitPostgres
 ///   has role or database defaults besides `track_activities = off` (any SQL of the application
 ///   can set them, for every later connection);
 /// - a `tenantkit.*` setting is set at session level on the connection;
+/// - two-phase commit is on and the connected role may `PREPARE TRANSACTION` (a transaction kept
+///   past its session, with its locks): the extension's prepare guard is not preloaded;
 /// - migrations are pending or applied files changed (when a ``Migrator`` is given);
-/// - on a Citus coordinator, a shard placement whose RLS or policies differ from its table's.
+/// - on a Citus coordinator, a shard placement whose RLS or policies differ from its table's, and a
+///   Citus function that runs SQL on other nodes that the connected role may execute.
 ///
 /// Objects of `pg_catalog`, `information_schema` and extensions are not inspected.
 public enum Doctor {
@@ -54,6 +57,7 @@ public enum Doctor {
         findings += try await unmigratedFunctionFindings(connection, notes: &notes)
         findings += try await sessionFindings(connection)
         findings += try await settingFindings(connection)
+        findings += try await preparedTransactionFindings(connection)
         let verifier = try await contextVerifier(connection)
         if verifier == .native { findings += try await nativeVerifierFindings(connection) }
 
@@ -379,6 +383,25 @@ public enum Doctor {
         return findings
     }
 
+    /// A prepared transaction outlives its session (its locks, its hold on vacuum, a slot), and no
+    /// privilege refuses `PREPARE TRANSACTION`: where 2PC is on, only the extension's prepare guard does.
+    private static func preparedTransactionFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+        struct TwoPhase: Decodable { let role: String; let superuser: Bool; let slots: Int; let guarded: Bool }
+        let state = try await connection.fetchOne("""
+            SELECT current_user::text AS role, r.rolsuper AS superuser,
+                   current_setting('max_prepared_transactions')::int AS slots,
+                   coalesce(current_setting('tenantkit.prepare_guard', true), 'off') = 'on' AS guarded
+            FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
+            """, as: TwoPhase.self)
+        guard state.slots > 0, !state.guarded, !state.superuser else { return [] }
+        return [DoctorFinding(
+            .preparedTransactionsUnguarded, "setting max_prepared_transactions",
+            "is \(state.slots) and role \(state.role) may PREPARE TRANSACTION, which keeps a transaction and its locks "
+                + "past its session until a superuser ends it: preload TenantKit's guard on this server "
+                + "(session_preload_libraries = 'tenantkit_context', from Extensions/tenantkit_context), "
+                + "or set max_prepared_transactions = 0 where nothing needs two-phase commit")]
+    }
+
     /// The tenant context settings. PostgreSQL hides custom settings from `pg_settings`, so they are
     /// asked for by name.
     public static let contextSettings = ["tenantkit.claim", "tenantkit.org_id", "tenantkit.user_id", "tenantkit.api_key_id", "tenantkit.cross_org_read"]
@@ -454,9 +477,15 @@ public struct DoctorCheck: Hashable, Sendable, Encodable, CustomStringConvertibl
     public static let pendingMigration = DoctorCheck(id: "pending-migration")
     /// An applied migration file changed or disappeared.
     public static let migrationDrift = DoctorCheck(id: "migration-drift")
+    /// Two-phase commit is on (`max_prepared_transactions > 0`) and the connected role may
+    /// `PREPARE TRANSACTION`: the extension's prepare guard is not preloaded in its sessions.
+    public static let preparedTransactionsUnguarded = DoctorCheck(id: "prepared-transactions-unguarded")
     /// On Citus, a shard placement's row-level security or policies differ from its table's, or
     /// the placements cannot be checked.
     public static let placementRLS = DoctorCheck(id: "placement-rls")
+    /// On Citus, the connected role may execute a function that runs SQL text on other nodes
+    /// (`run_command_on_workers` and its kin).
+    public static let citusRemoteCommand = DoctorCheck(id: "citus-remote-command")
 
     public var description: String { id }
 

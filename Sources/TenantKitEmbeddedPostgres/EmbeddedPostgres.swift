@@ -66,15 +66,37 @@ public final class EmbeddedPostgres: Sendable {
 
     /// Starts a new server. Blocking work (initdb, pg_ctl) runs on a separate thread.
     ///
-    /// - Parameter tcpPassword: when given, TCP logins need a password (`scram-sha-256`; the
-    ///   superuser's is `tcpPassword`, and ``tcpConfiguration`` carries it). The unix socket always
-    ///   trusts. Without it, both trust every login.
-    public static func start(tcpPassword: String? = nil) async throws -> EmbeddedPostgres {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try startBlocking(tcpPassword: tcpPassword) })
+    /// - Parameters:
+    ///   - tcpPassword: when given, TCP logins need a password (`scram-sha-256`; the superuser's is
+    ///     `tcpPassword`, and ``tcpConfiguration`` carries it). The unix socket always trusts.
+    ///     Without it, both trust every login.
+    ///   - settings: server settings (`postgres -c name=value`) beside the throwaway defaults, for
+    ///     example `["max_prepared_transactions": "4"]`. A name or value that PostgreSQL refuses
+    ///     fails the start, and the error carries the server's log.
+    public static func start(tcpPassword: String? = nil, settings: [String: String] = [:]) async throws -> EmbeddedPostgres {
+        for (name, value) in settings {
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else {
+                throw EmbeddedPostgresError("server setting name \"\(name)\" is not a PostgreSQL setting name (letters, digits, _ and .)")
+            }
+            guard !value.contains(where: { $0 == "'" || $0 == "\\" || $0.isNewline }) else {
+                throw EmbeddedPostgresError("the value of server setting \(name) contains a quote, a backslash or a line break")
             }
         }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try startBlocking(tcpPassword: tcpPassword, settings: settings) })
+            }
+        }
+    }
+
+    /// Whether the server binaries ``start(tcpPassword:settings:)`` would use have the loadable
+    /// library `name` (for example `"tenantkit_context"`) installed beside them.
+    public static func hasLibrary(_ name: String) -> Bool {
+        guard let binaries = try? findBinaries() else { return false }
+        // The server's own directory (PATH may hold links to it): <prefix>/bin/postgres, <prefix>/lib.
+        let server = URL(fileURLWithPath: "\(binaries)/postgres").resolvingSymlinksInPath()
+        let libraries = server.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib")
+        return FileManager.default.fileExists(atPath: libraries.appendingPathComponent("\(name).so").path)
     }
 
     /// Restarts the server (a fast shutdown: connections are closed, then it starts again with the
@@ -90,7 +112,7 @@ public final class EmbeddedPostgres: Sendable {
         }
     }
 
-    private static func startBlocking(tcpPassword: String?) throws -> EmbeddedPostgres {
+    private static func startBlocking(tcpPassword: String?, settings: [String: String]) throws -> EmbeddedPostgres {
         let binaries = try findBinaries()
         var template = Array("/tmp/tenantkit-pg.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw EmbeddedPostgresError("cannot create a temporary directory") }
@@ -113,11 +135,12 @@ public final class EmbeddedPostgres: Sendable {
             try server.run("initdb", ["-D", server.dataDirectory, "-U", "postgres"] + authentication + ["-E", "UTF8",
                                       "--locale=C", "--no-sync", "--no-instructions"])
             server.startWatchdog()
-            let options = [
+            let defaults = [
                 "-p \(server.port)", "-k \(directory)", "-c listen_addresses=127.0.0.1",
                 "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
                 "-c max_connections=300", "-c shared_buffers=128MB",
-            ].joined(separator: " ")
+            ] + settings.sorted { $0.key < $1.key }.map { "-c \($0.key)='\($0.value)'" }
+            let options = defaults.joined(separator: " ")
             try server.run("pg_ctl", ["-D", server.dataDirectory, "-l", "\(directory)/server.log", "-w", "-t", "60",
                                       "-o", options, "start"])
         } catch {

@@ -132,7 +132,7 @@ public actor TestServer {
             if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
                 return try PostgresConfiguration.fromEnvironment()
             }
-            let server = try await EmbeddedPostgres.start()
+            let server = try await EmbeddedPostgres.start(settings: TestServer.settings)
             EmbeddedServerRegistry.stopAtExit(server)
             self.adopt(server)
             return server.configuration
@@ -142,6 +142,16 @@ public actor TestServer {
     }
 
     private func adopt(_ server: EmbeddedPostgres) { embedded = server }
+
+    /// What the throwaway server runs with besides its defaults. Where TenantKit's extension is
+    /// installed (`Extensions/tenantkit_context`): two-phase commit on, as a Citus coordinator must
+    /// have it, with the extension's prepare guard preloaded, so that the injection suite's
+    /// `PREPARE TRANSACTION` attacks meet the guard and not just `max_prepared_transactions = 0`.
+    /// Without the extension 2PC stays off, which refuses those attacks too.
+    public static var settings: [String: String] {
+        guard EmbeddedPostgres.hasLibrary("tenantkit_context") else { return [:] }
+        return ["max_prepared_transactions": "8", "session_preload_libraries": "tenantkit_context"]
+    }
 
     /// The throwaway server, when one was started (nil under `DATABASE_URL`).
     public func embeddedServer() async throws -> EmbeddedPostgres? {

@@ -70,12 +70,27 @@ public enum CitusDistribution {
         if !(try await connection.fetchOne("SELECT EXISTS (SELECT 1 FROM tenantkit.context_keys WHERE retired_at IS NULL)", as: Bool.self)) {
             problems.append("no signing key is installed (tenantkit keys install): every claim would fail on every node")
         }
+        // Citus needs max_prepared_transactions > 0 on every node, and no privilege refuses
+        // PREPARE TRANSACTION: where the application connects, only the prepare guard does. On a
+        // worker it would refuse Citus's own prepares, which arrive as the application's role.
+        let guardCheck = "SELECT coalesce(current_setting('tenantkit.prepare_guard', true), 'off')"
+        if try await connection.fetchOne(PostgresQuery(unsafeSQL: guardCheck), as: String.self) != "on" {
+            problems.append("the coordinator lets the application's role PREPARE TRANSACTION (Citus needs max_prepared_transactions > 0): "
+                + "preload TenantKit's prepare guard there, and only there (install Extensions/tenantkit_context; "
+                + "ALTER SYSTEM SET session_preload_libraries = 'tenantkit_context'; SELECT pg_reload_conf())")
+        }
+        struct Reply: Decodable { let nodename: String; let nodeport: Int; let success: Bool; let result: String }
+        for reply in try await connection.fetchAll(
+            "SELECT nodename, nodeport, success, result FROM run_command_on_workers(\(guardCheck))", as: Reply.self)
+        where reply.success && reply.result == "on" {
+            problems.append("worker \(reply.nodename):\(reply.nodeport) preloads TenantKit's prepare guard, which refuses Citus's own "
+                + "PREPARE TRANSACTION there: remove tenantkit_context from its session_preload_libraries and shared_preload_libraries")
+        }
         // Roles are per node: each worker must have them, none able to bypass row-level security.
         let rolesCheck = """
             SELECT coalesce(string_agg(rolname || CASE WHEN rolsuper OR rolbypassrls THEN '!bypass' ELSE '' END, ',' ORDER BY rolname), '')
             FROM pg_catalog.pg_roles WHERE rolname IN ('tenantkit_app', 'tenantkit_operator', 'tenantkit_owner')
             """
-        struct Reply: Decodable { let nodename: String; let nodeport: Int; let success: Bool; let result: String }
         for reply in try await connection.fetchAll(
             "SELECT nodename, nodeport, success, result FROM run_command_on_workers(\(rolesCheck))", as: Reply.self) {
             let node = "\(reply.nodename):\(reply.nodeport)"
@@ -101,6 +116,7 @@ public enum CitusDistribution {
         try await grantParametersOnWorkers(on: connection, &result)
         try await rewritePolicies(on: connection, &result)
         try await distributeTables(on: connection, &result)
+        try await closeRemoteCommands(on: connection, &result)
         try await distributeFunctions(on: connection, &result)
         try await bindVerifier(on: connection, &result)
         // Last: distributing a function sends its owner's role to the workers, NOLOGIN included.
@@ -140,6 +156,93 @@ public enum CitusDistribution {
             }
             result.changes.append("granted \(grant.privilege) on parameter \(grant.parameter) to \(grant.role) on \(missing.count) worker(s)")
         }
+    }
+
+    /// Citus's functions that run SQL text of the caller's on other nodes, as the caller. PUBLIC may
+    /// execute them by default, so an injection on the coordinator could run anything on every
+    /// worker as `tenantkit_app`, where no prepare guard runs (it must not: Citus's own prepares
+    /// arrive there as that role).
+    public static let remoteCommandFunctions = [
+        "run_command_on_workers", "run_command_on_all_nodes", "run_command_on_coordinator", "run_command_on_placements",
+        "run_command_on_colocated_placements", "run_command_on_shards", "master_run_on_worker",
+    ]
+
+    /// Those functions of pg_catalog, by signature, that `role` may execute.
+    package static func remoteCommands(executableBy role: String) -> PostgresQuery {
+        """
+        SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname::text = ANY(\(remoteCommandFunctions))
+          AND pg_catalog.has_function_privilege(\(role), p.oid, 'EXECUTE')
+        ORDER BY 1
+        """
+    }
+
+    /// Takes the remote-command functions from PUBLIC in this database (the coordinator's copy, which
+    /// the application reaches), and gives `doctor` its placement check as a definer function with a
+    /// fixed command instead (Doctor+CitusPlacementCheck): its owner may run them.
+    private static func closeRemoteCommands(on connection: PostgresConnection, _ result: inout Result) async throws {
+        let open = try await connection.fetchAll(remoteCommands(executableBy: "public"), as: String.self)
+        for function in open {
+            // Signatures come from pg_proc, never from input.
+            try await connection.executeScript(unsafeSQL: "REVOKE EXECUTE ON FUNCTION \(function) FROM PUBLIC")
+        }
+        if !open.isEmpty { result.changes.append("\(open.count) Citus functions that run SQL on other nodes taken from PUBLIC") }
+        // The definer's owner runs them (run_command_on_placements calls master_run_on_worker).
+        try await connection.executeScript(unsafeSQL: """
+            GRANT EXECUTE ON FUNCTION pg_catalog.run_command_on_placements(regclass, text, boolean) TO tenantkit_owner;
+            GRANT EXECUTE ON FUNCTION pg_catalog.master_run_on_worker(text[], integer[], text[], boolean) TO tenantkit_owner
+            """)
+        let exists = try await connection.fetchOne(
+            "SELECT to_regprocedure('tenantkit.citus_placement_security()') IS NOT NULL", as: Bool.self)
+        guard !exists else { return }
+        try await connection.executeScript(unsafeSQL: """
+            CREATE FUNCTION tenantkit.citus_placement_security()
+            RETURNS TABLE (relation text, shardid bigint, node text, success boolean, result text, expected text)
+            LANGUAGE sql
+            SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            SET citus.show_shards_for_app_name_prefixes = '*'
+            AS $fn$
+                WITH placement AS (
+                    SELECT s.logicalrelid, s.shardid, n.nodename, n.nodeport, n.groupid = 0 AS local,
+                           -- Named as the application's search_path (public first) would name it.
+                           CASE WHEN ns.nspname = 'public' THEN format('%I', t.relname)
+                                ELSE format('%I.%I', ns.nspname, t.relname) END AS relation,
+                           format('%I.%I', ns.nspname, t.relname || '_' || s.shardid) AS shard,
+                           (t.relrowsecurity AND t.relforcerowsecurity)::text || ':'
+                               || (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = s.logicalrelid) AS expected
+                    FROM pg_catalog.pg_dist_shard s
+                    JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
+                    JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
+                    JOIN pg_catalog.pg_class t ON t.oid = s.logicalrelid
+                    JOIN pg_catalog.pg_namespace ns ON ns.oid = t.relnamespace
+                    WHERE t.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                                      WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND NOT a.attisdropped)
+                ), state AS (
+                    SELECT $q$SELECT coalesce((SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':'
+                                   || (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)
+                               FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(%L)), 'no such shard')$q$ AS sql
+                )
+                -- The coordinator's own placements are read here: its owner may not log in to it.
+                SELECT p.relation, p.shardid, p.nodename || ':' || p.nodeport, r.success, r.result, p.expected
+                FROM placement p, state,
+                     LATERAL (SELECT true AS success,
+                                     coalesce((SELECT (c.relrowsecurity AND c.relforcerowsecurity)::text || ':'
+                                                      || (SELECT count(*) FROM pg_catalog.pg_policy q WHERE q.polrelid = c.oid)
+                                               FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(p.shard)), 'no such shard') AS result
+                              WHERE p.local
+                              UNION ALL
+                              SELECT w.success, w.result
+                              FROM pg_catalog.master_run_on_worker(ARRAY[p.nodename], ARRAY[p.nodeport],
+                                                                   ARRAY[format(state.sql, p.shard)], false) w
+                              WHERE NOT p.local) r
+                ORDER BY 1, 2, 3
+            $fn$;
+            ALTER FUNCTION tenantkit.citus_placement_security() OWNER TO tenantkit_owner;
+            REVOKE ALL ON FUNCTION tenantkit.citus_placement_security() FROM PUBLIC;
+            GRANT EXECUTE ON FUNCTION tenantkit.citus_placement_security() TO tenantkit_app, tenantkit_operator;
+            """)
+        result.changes.append("tenantkit.citus_placement_security() checks the shard placements for doctor")
     }
 
     /// Citus opens a SECURITY DEFINER function's connections to the workers as the function's owner,

@@ -101,18 +101,23 @@ public final class InjectionSharedWorld: Sendable {
         return restored
     }
 
-    /// Prepared transactions an attack left in the world's database (the suite's snapshot names
-    /// them): they would hold their locks for the next attacks, and keep the database from being dropped.
+    /// Prepared transactions an attack left in the world's database on any node (the suite's
+    /// snapshot sees the coordinator's; one on a worker, reached through Citus, only shows here):
+    /// they would hold their locks for the next attacks, and keep the database from being dropped.
     private func rollBackPreparedTransactions() async throws -> [String] {
-        try await PostgresConnection.withConnection(database.configuration) { admin in
-            let kept = try await admin.fetchAll(
-                "SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = current_database() ORDER BY gid", as: String.self)
-            // A gid cannot be a bind: quoted as a literal (standard_conforming_strings is on).
-            for gid in kept {
-                _ = try await admin.execute("ROLLBACK PREPARED \(unsafeRaw: "'" + gid.replacingOccurrences(of: "'", with: "''") + "'")")
+        var kept: [String] = []
+        for node in nodes {
+            kept += try await PostgresConnection.withConnection(node) { admin in
+                let gids = try await admin.fetchAll(
+                    "SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = current_database() ORDER BY gid", as: String.self)
+                // A gid cannot be a bind: quoted as a literal (standard_conforming_strings is on).
+                for gid in gids {
+                    _ = try await admin.execute("ROLLBACK PREPARED \(unsafeRaw: "'" + gid.replacingOccurrences(of: "'", with: "''") + "'")")
+                }
+                return gids.map { "prepared transaction \($0) on \(node.host ?? "?"):\(node.port ?? "?")" }
             }
-            return kept.map { "prepared transaction \($0)" }
         }
+        return kept
     }
 
     struct RestoreError: Error, CustomStringConvertible {

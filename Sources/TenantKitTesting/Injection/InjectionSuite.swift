@@ -185,6 +185,8 @@ public struct InjectionSuite: Sendable {
         }
         do {
             run.worldRestored = try await shared.restore()
+            // A transaction kept past the attack's session is state it left behind, on whichever node.
+            run.residue += run.worldRestored.filter { $0.hasPrefix("prepared transaction") }
         } catch {
             run.harnessError = (run.harnessError.map { $0 + "; " } ?? "") + SecretScanner.text(of: error)
         }

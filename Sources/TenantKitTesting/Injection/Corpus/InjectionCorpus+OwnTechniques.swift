@@ -144,6 +144,27 @@ extension InjectionCorpus {
                 ]),
             ]),
         InjectionAttack(
+            "PREPARE TRANSACTION after an injected COMMIT: a transaction outside any scope, its table lock kept past the lease",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: [
+                .transaction([
+                    "COMMIT",
+                    "BEGIN",
+                    "LOCK TABLE memberships IN SHARE MODE",
+                    "PREPARE TRANSACTION 'tk_injection_kept_after_commit'",
+                ]),
+            ]),
+        InjectionAttack(
+            "Citus's remote commands: SQL on every worker as the app role, where no prepare guard runs",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: .statements(
+                "SELECT * FROM run_command_on_workers($$BEGIN; SELECT pg_advisory_xact_lock(hashtext('tenantkit')); PREPARE TRANSACTION 'tk_injection_on_workers'$$)",
+                "SELECT * FROM run_command_on_placements('memberships', $$SELECT count(*) FROM %s$$)",
+                "SELECT * FROM run_command_on_all_nodes($$ALTER ROLE tenantkit_app SET track_activities = on$$)"
+            )),
+        InjectionAttack(
             "per-org uniqueness: B's private slug is as free in A as any other",
             finding: .beyondTheReview,
             attackers: [.adminOfA],

@@ -2451,7 +2451,11 @@ CREATE POLICY catalog_items_insert ON public.catalog_items FOR INSERT TO tenantk
 -- Name: catalog_items catalog_items_read; Type: POLICY; Schema: public; Owner: tenantkit_owner
 --
 
-CREATE POLICY catalog_items_read ON public.catalog_items FOR SELECT TO tenantkit_app USING (((org_id IS NULL) OR (org_id = ( SELECT tenantkit.current_org() AS current_org))));
+CREATE POLICY catalog_items_read ON public.catalog_items FOR SELECT TO tenantkit_app USING (
+CASE
+    WHEN (org_id IS NULL) THEN true
+    ELSE (org_id = ( SELECT tenantkit.current_org() AS current_org))
+END);
 
 
 --

@@ -152,14 +152,15 @@ struct CitusTestCluster: Sendable {
              try await connection.fetchOne("SELECT extversion FROM pg_extension WHERE extname = 'citus'", as: String.self))
         }
         // Citus needs max_prepared_transactions > 0, so only the guard keeps the app role from
-        // preparing a transaction of its own on the coordinator (Extensions/tenantkit_context).
+        // preparing a transaction of its own (Extensions/tenantkit_context); distribute checks
+        // the workers.
         let guarded = try await withConnection(base) {
             try await $0.fetchOne("SELECT current_setting('tenantkit.prepare_guard', true)", as: String?.self)
         }
         try #require(guarded == "on", """
             the coordinator must preload TenantKit's prepare guard (docs/scaling.md): \
             ALTER SYSTEM SET session_preload_libraries = 'tenantkit_context'; SELECT pg_reload_conf(); \
-            on the coordinator only
+            on every node
             """)
         let database = "tk_citus_\(UInt32.random(in: 0...UInt32.max))"
         let maintenance = [base] + workers.map { base.with("host", $0.name).with("port", String($0.port)) }

@@ -58,7 +58,7 @@ struct CitusInjectionTests {
         let expected = InjectionCorpus.all.filter { filter.isEmpty || $0.name.contains(filter) }.reduce(0) { $0 + $1.attackers.count }
         #expect(report.results.count == expected)
         // Including the PREPARE TRANSACTION attacks: Citus needs max_prepared_transactions > 0, and
-        // the coordinator's prepare guard (checked by CitusTestCluster.make) refuses them.
+        // every node's prepare guard (checked by CitusTestCluster.make and distribute) refuses them.
         #expect(report.failures.isEmpty, "not contained on the cluster:\n\(report.failures.map(\.description).joined(separator: "\n"))")
     }
 }

@@ -71,20 +71,19 @@ public enum CitusDistribution {
             problems.append("no signing key is installed (tenantkit keys install): every claim would fail on every node")
         }
         // Citus needs max_prepared_transactions > 0 on every node, and no privilege refuses
-        // PREPARE TRANSACTION: where the application connects, only the prepare guard does. On a
-        // worker it would refuse Citus's own prepares, which arrive as the application's role.
+        // PREPARE TRANSACTION: only the prepare guard does, and on every node, since SQL sent to
+        // the coordinator can reach a worker's session (Citus forwards a SET LOCAL's whole text).
         let guardCheck = "SELECT coalesce(current_setting('tenantkit.prepare_guard', true), 'off')"
+        let fix = "install Extensions/tenantkit_context on every node, then on each: "
+            + "ALTER SYSTEM SET session_preload_libraries = 'tenantkit_context'; SELECT pg_reload_conf()"
         if try await connection.fetchOne(PostgresQuery(unsafeSQL: guardCheck), as: String.self) != "on" {
-            problems.append("the coordinator lets the application's role PREPARE TRANSACTION (Citus needs max_prepared_transactions > 0): "
-                + "preload TenantKit's prepare guard there, and only there (install Extensions/tenantkit_context; "
-                + "ALTER SYSTEM SET session_preload_libraries = 'tenantkit_context'; SELECT pg_reload_conf())")
+            problems.append("the coordinator lets the application's role PREPARE TRANSACTION (Citus needs max_prepared_transactions > 0): \(fix)")
         }
         struct Reply: Decodable { let nodename: String; let nodeport: Int; let success: Bool; let result: String }
         for reply in try await connection.fetchAll(
             "SELECT nodename, nodeport, success, result FROM run_command_on_workers(\(guardCheck))", as: Reply.self)
-        where reply.success && reply.result == "on" {
-            problems.append("worker \(reply.nodename):\(reply.nodeport) preloads TenantKit's prepare guard, which refuses Citus's own "
-                + "PREPARE TRANSACTION there: remove tenantkit_context from its session_preload_libraries and shared_preload_libraries")
+        where !(reply.success && reply.result == "on") {
+            problems.append("worker \(reply.nodename):\(reply.nodeport) lets the application's role PREPARE TRANSACTION: \(fix)")
         }
         // Roles are per node: each worker must have them, none able to bypass row-level security.
         let rolesCheck = """
@@ -160,11 +159,12 @@ public enum CitusDistribution {
 
     /// Citus's functions that run SQL text of the caller's on other nodes, as the caller. PUBLIC may
     /// execute them by default, so an injection on the coordinator could run anything on every
-    /// worker as `tenantkit_app`, where no prepare guard runs (it must not: Citus's own prepares
-    /// arrive there as that role).
+    /// worker as `tenantkit_app`.
     public static let remoteCommandFunctions = [
         "run_command_on_workers", "run_command_on_all_nodes", "run_command_on_coordinator", "run_command_on_placements",
         "run_command_on_colocated_placements", "run_command_on_shards", "master_run_on_worker",
+        // It splices its result id into a COPY command unquoted.
+        "broadcast_intermediate_result",
     ]
 
     /// Those functions of pg_catalog, by signature, that `role` may execute.
@@ -192,11 +192,15 @@ public enum CitusDistribution {
             GRANT EXECUTE ON FUNCTION pg_catalog.run_command_on_placements(regclass, text, boolean) TO tenantkit_owner;
             GRANT EXECUTE ON FUNCTION pg_catalog.master_run_on_worker(text[], integer[], text[], boolean) TO tenantkit_owner
             """)
-        let exists = try await connection.fetchOne(
-            "SELECT to_regprocedure('tenantkit.citus_placement_security()') IS NOT NULL", as: Bool.self)
-        guard !exists else { return }
+        // Replaced when older than this definition, which names shards with shard_name() (a shard's
+        // name is truncated and hashed when its table's is long, so it cannot be spliced together).
+        let current = try await connection.fetchOne("""
+            SELECT coalesce((SELECT prosrc LIKE '%shard_name() leaves public out%' FROM pg_catalog.pg_proc
+                             WHERE oid = to_regprocedure('tenantkit.citus_placement_security()')), false)
+            """, as: Bool.self)
+        guard !current else { return }
         try await connection.executeScript(unsafeSQL: """
-            CREATE FUNCTION tenantkit.citus_placement_security()
+            CREATE OR REPLACE FUNCTION tenantkit.citus_placement_security()
             RETURNS TABLE (relation text, shardid bigint, node text, success boolean, result text, expected text)
             LANGUAGE sql
             SECURITY DEFINER
@@ -208,7 +212,9 @@ public enum CitusDistribution {
                            -- Named as the application's search_path (public first) would name it.
                            CASE WHEN ns.nspname = 'public' THEN format('%I', t.relname)
                                 ELSE format('%I.%I', ns.nspname, t.relname) END AS relation,
-                           format('%I.%I', ns.nspname, t.relname || '_' || s.shardid) AS shard,
+                           -- shard_name() leaves public out, which this search_path does not have.
+                           CASE WHEN ns.nspname = 'public' THEN 'public.' ELSE '' END
+                               || pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard,
                            (t.relrowsecurity AND t.relforcerowsecurity)::text || ':'
                                || (SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = s.logicalrelid) AS expected
                     FROM pg_catalog.pg_dist_shard s

@@ -37,6 +37,10 @@ import Testing
                 ("after ending the scope's transaction with an injected COMMIT", [
                     "COMMIT", "BEGIN", "LOCK TABLE memberships IN SHARE MODE", "PREPARE TRANSACTION 'tk_guard_after_commit'",
                 ]),
+                // The guard lets Citus's own names through only where Citus is there to end them.
+                ("under a name shaped like a Citus two-phase commit's, without Citus", [
+                    "SELECT pg_advisory_xact_lock(hashtext('tenantkit'))", "PREPARE TRANSACTION 'citus_0_99999_123456789_0'",
+                ]),
             ]
             for (name, statements) in attacks {
                 let error = await Iso.error(PostgresError.self) {

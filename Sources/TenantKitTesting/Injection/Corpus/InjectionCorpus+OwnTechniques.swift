@@ -165,6 +165,40 @@ extension InjectionCorpus {
                 "SELECT * FROM run_command_on_all_nodes($$ALTER ROLE tenantkit_app SET track_activities = on$$)"
             )),
         InjectionAttack(
+            "Citus's broadcast_intermediate_result: its result id is spliced unquoted into a COPY on every worker",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: .statements(
+                "SELECT broadcast_intermediate_result($$x\" FROM STDIN WITH (format result); PREPARE TRANSACTION 'tk_injection_broadcast'; --$$, 'SELECT 1')"
+            )),
+        InjectionAttack(
+            "Citus forwards a SET LOCAL's whole text to the workers, which read it as two statements: PREPARE TRANSACTION there",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            steps: [
+                // The coordinator reads one statement (a backslash escapes the quote with
+                // standard_conforming_strings off); a worker's session has it on and reads two.
+                .transaction([
+                    "SET LOCAL citus.propagate_set_commands = 'local'",
+                    "SET standard_conforming_strings = off",
+                    "SELECT count(*) FROM memberships WHERE org_id = '{{org_a}}'",
+                    "SET LOCAL tk_injection.x = 'a\\'; LOCK TABLE memberships IN SHARE MODE; PREPARE TRANSACTION $$tk_injection_forwarded$$; --'",
+                ]),
+            ]),
+        InjectionAttack(
+            "the same, prepared under a name shaped like Citus's own two-phase commits, which the guard lets through",
+            finding: .beyondTheReview,
+            attackers: [.viewerOfA],
+            expectation: .residual("a transaction named citus_<group>_<pid>_<n>_<n> for a group of the cluster is Citus's to end: its recovery rolls back every such transaction it did not record, within citus.recover_2pc_interval (60 s by default)"),
+            steps: [
+                .transaction([
+                    "SET LOCAL citus.propagate_set_commands = 'local'",
+                    "SET standard_conforming_strings = off",
+                    "SELECT count(*) FROM memberships WHERE org_id = '{{org_a}}'",
+                    "SET LOCAL tk_injection.x = 'a\\'; PREPARE TRANSACTION $$citus_0_99999_123456789_0$$; --'",
+                ]),
+            ]),
+        InjectionAttack(
             "per-org uniqueness: B's private slug is as free in A as any other",
             finding: .beyondTheReview,
             attackers: [.adminOfA],

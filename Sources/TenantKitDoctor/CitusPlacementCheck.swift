@@ -6,7 +6,7 @@ extension Doctor {
     /// the shard placements, on the workers, and only their own row-level security holds there. One
     /// finding per placement whose RLS (enabled, forced) or policy count differs from its table's,
     /// checked on the node that holds it; and one when the placements cannot be reached.
-    static func placementFindings(_ connection: PostgresConnection) async throws -> [DoctorFinding] {
+    static func placementFindings(_ connection: PostgresConnection, role: String) async throws -> [DoctorFinding] {
         struct Placement: Decodable {
             let relation: String; let shardid: Int; let node: String; let success: Bool; let result: String; let expected: String
         }
@@ -22,7 +22,6 @@ extension Doctor {
                 "cannot be checked from this role (\(error.message)): the coordinator enforces no row-level security of its own; "
                     + "run tenantkit citus distribute, which creates tenantkit.citus_placement_security()")]
         }
-        let role = try await connection.fetchOne("SELECT current_user::text", as: String.self)
         var findings = try await connection.fetchAll(CitusDistribution.remoteCommands(executableBy: role), as: String.self).map {
             DoctorFinding(
                 .citusRemoteCommand, "function \($0)",

@@ -49,7 +49,7 @@ public enum Doctor {
         findings += try await tableFindings(connection)
         findings += try await policyFindings(connection, citus: distributed)
         if distributed {
-            findings += try await placementFindings(connection)
+            findings += try await placementFindings(connection, role: role)
             notes.append("Citus: policies call the verifier without a sub-select, which Citus refuses in policies; every shard placement was checked")
         }
         findings += try await viewFindings(connection)

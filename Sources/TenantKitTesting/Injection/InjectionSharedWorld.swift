@@ -46,11 +46,20 @@ public final class InjectionSharedWorld: Sendable {
         baseline.withLock { $0 = $0 ?? now }
     }
 
+    /// What ``restore()`` put back.
+    struct Restoration: Sendable {
+        /// Prepared transactions the attack left on some node: state kept past its session.
+        var keptTransactions: [String] = []
+        /// Rows and role settings put back.
+        var changes: [String] = []
+        var all: [String] { keptTransactions + changes }
+    }
+
     /// Puts back whatever differs from the baseline; returns what it restored, empty when the
     /// attack changed nothing. Throws when the world cannot be restored.
-    func restore() async throws -> [String] {
-        guard let before = baseline.withLock({ $0 }) else { return [] }
-        var restored = try await rollBackPreparedTransactions()
+    func restore() async throws -> Restoration {
+        guard let before = baseline.withLock({ $0 }) else { return Restoration() }
+        var restored = Restoration(keptTransactions: try await rollBackPreparedTransactions())
         let now = try await read()
         if now == before { return restored }
         let tables = before.tables.keys.sorted().filter { now.tables[$0] != before.tables[$0] }
@@ -77,7 +86,7 @@ public final class InjectionSharedWorld: Sendable {
                     throw error
                 }
             }
-            restored += tables.map { "rows of \($0)" }
+            restored.changes += tables.map { "rows of \($0)" }
         }
         for (node, (then, now)) in zip(nodes, zip(before.roleSettings, now.roleSettings)) where then != now {
             try await PostgresConnection.withConnection(node) { admin in
@@ -91,7 +100,7 @@ public final class InjectionSharedWorld: Sendable {
                     try await admin.executeScript(unsafeSQL: "ALTER ROLE \(role) IN DATABASE \(PostgresIdentifier(database.name)) RESET ALL")
                 }
             }
-            restored.append("role settings in this database on \(node.host ?? "?"):\(node.port ?? "?")")
+            restored.changes.append("role settings in this database on \(node.host ?? "?"):\(node.port ?? "?")")
         }
         let after = try await read()
         if after != before {

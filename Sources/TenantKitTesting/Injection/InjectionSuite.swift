@@ -184,9 +184,10 @@ public struct InjectionSuite: Sendable {
             return
         }
         do {
-            run.worldRestored = try await shared.restore()
+            let restored = try await shared.restore()
+            run.worldRestored = restored.all
             // A transaction kept past the attack's session is state it left behind, on whichever node.
-            run.residue += run.worldRestored.filter { $0.hasPrefix("prepared transaction") }
+            run.residue += restored.keptTransactions
         } catch {
             run.harnessError = (run.harnessError.map { $0 + "; " } ?? "") + SecretScanner.text(of: error)
         }

@@ -266,8 +266,7 @@ public struct Select: Statement {
         for (i, term) in ordering.enumerated() {
             if i > 0 { r.write(", ") }
             r.write(PostgresIdentifier(names[i]).quoted)
-            if term.direction == .descending { r.write(" DESC") }
-            if let nulls = term.nulls { r.write(" NULLS \(nulls)") }
+            term.writeDirection(into: &r)
         }
         r.write(" LIMIT ")
         try r.writeBind(Int64(limitCount))
@@ -306,8 +305,7 @@ public struct Select: Statement {
                 for (i, term) in ordering.enumerated() {
                     if i > 0 { r.write(", ") }
                     try r.write(term.fragment.operand(atLeast: .additive))
-                    if term.direction == .descending { r.write(" DESC") }
-                    if let nulls = term.nulls { r.write(" NULLS \(nulls)") }
+                    term.writeDirection(into: &r)
                 }
             }
             if let limitCount {

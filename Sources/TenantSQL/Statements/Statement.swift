@@ -40,6 +40,12 @@ public struct OrderingTerm: Sendable {
     public var nullsFirst: OrderingTerm { OrderingTerm(fragment: fragment, direction: direction, nulls: "FIRST") }
     /// NULLs sort last.
     public var nullsLast: OrderingTerm { OrderingTerm(fragment: fragment, direction: direction, nulls: "LAST") }
+
+    /// ` DESC` and ` NULLS ...` after the sort key, as asked for.
+    func writeDirection(into r: inout SQLRenderer) {
+        if direction == .descending { r.write(" DESC") }
+        if let nulls { r.write(" NULLS \(nulls)") }
+    }
 }
 
 /// `column = value` in an INSERT row or an UPDATE SET list; made with ``Column/set(_:)-(Value)``.

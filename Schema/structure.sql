@@ -331,6 +331,27 @@ $$;
 ALTER FUNCTION public.tenantkit_change_email(p_email text) OWNER TO tenantkit_owner;
 
 --
+-- Name: tenantkit_check_api_key(); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE FUNCTION public.tenantkit_check_api_key() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_principal tenantkit.principal := tenantkit.verified_principal();
+BEGIN
+    IF v_principal.api_key_id IS NULL THEN
+        RAISE EXCEPTION 'the API key is not valid' USING ERRCODE = 'TK007';
+    END IF;
+    RETURN v_principal.api_key_id;
+END
+$$;
+
+
+ALTER FUNCTION public.tenantkit_check_api_key() OWNER TO tenantkit_owner;
+
+--
 -- Name: tenantkit_create_organization(text); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
 --
 
@@ -463,26 +484,27 @@ $$;
 ALTER FUNCTION public.tenantkit_join_by_email_domain() OWNER TO tenantkit_owner;
 
 --
--- Name: tenantkit_runs_check_catalog_item(); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
+-- Name: tenantkit_runs_name_catalog_item(); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
 --
 
-CREATE FUNCTION public.tenantkit_runs_check_catalog_item() RETURNS trigger
+CREATE FUNCTION public.tenantkit_runs_name_catalog_item() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM public.catalog_items c
-                    WHERE c.id = NEW.catalog_item_id
-                      AND (c.org_id IS NULL OR c.org_id = NEW.org_id)) THEN
-        RAISE EXCEPTION 'catalog item % is not available to organization %', NEW.catalog_item_id, NEW.org_id
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'runs_catalog_item_id_fkey';
+    IF EXISTS (SELECT 1 FROM public.public_catalog_items p WHERE p.id = NEW.catalog_item_id) THEN
+        NEW.public_catalog_item_id := NEW.catalog_item_id;
+        NEW.private_catalog_item_id := NULL;
+    ELSE
+        NEW.public_catalog_item_id := NULL;
+        NEW.private_catalog_item_id := NEW.catalog_item_id;
     END IF;
     RETURN NEW;
 END
 $$;
 
 
-ALTER FUNCTION public.tenantkit_runs_check_catalog_item() OWNER TO tenantkit_owner;
+ALTER FUNCTION public.tenantkit_runs_name_catalog_item() OWNER TO tenantkit_owner;
 
 --
 -- Name: tenantkit_runs_require_debit(); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
@@ -1472,7 +1494,7 @@ ALTER TABLE public.audit_log OWNER TO tenantkit_owner;
 
 CREATE TABLE public.catalog_items (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    org_id uuid DEFAULT tenantkit.current_org(),
+    org_id uuid DEFAULT tenantkit.current_org() NOT NULL,
     kind text NOT NULL,
     slug text NOT NULL,
     name text NOT NULL,
@@ -1634,6 +1656,27 @@ ALTER TABLE ONLY public.organizations FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.organizations OWNER TO tenantkit_owner;
 
 --
+-- Name: public_catalog_items; Type: TABLE; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE TABLE public.public_catalog_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT public_catalog_items_kind_format CHECK ((kind ~ '^[a-z][a-z0-9_.-]{0,62}$'::text)),
+    CONSTRAINT public_catalog_items_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT public_catalog_items_name_check CHECK (((btrim(name) <> ''::text) AND (char_length(name) <= 200))),
+    CONSTRAINT public_catalog_items_slug_format CHECK ((slug ~ '^[a-z0-9][a-z0-9_.-]{0,127}$'::text))
+);
+
+
+ALTER TABLE public.public_catalog_items OWNER TO tenantkit_owner;
+
+--
 -- Name: runs; Type: TABLE; Schema: public; Owner: tenantkit_owner
 --
 
@@ -1649,8 +1692,11 @@ CREATE TABLE public.runs (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
+    public_catalog_item_id uuid,
+    private_catalog_item_id uuid,
     CONSTRAINT runs_actor_check CHECK (((user_id IS NOT NULL) OR (api_key_id IS NOT NULL))),
     CONSTRAINT runs_cost_check CHECK ((cost >= 0)),
+    CONSTRAINT runs_one_catalog_item CHECK (((num_nonnulls(public_catalog_item_id, private_catalog_item_id) = 1) AND (catalog_item_id = COALESCE(private_catalog_item_id, public_catalog_item_id)))),
     CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'succeeded'::text, 'failed'::text]))),
     CONSTRAINT runs_timestamps_check CHECK (((finished_at IS NULL) OR (started_at IS NULL) OR (finished_at >= started_at)))
 );
@@ -1796,7 +1842,7 @@ ALTER TABLE ONLY public.catalog_items
 --
 
 ALTER TABLE ONLY public.catalog_items
-    ADD CONSTRAINT catalog_items_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT catalog_items_pkey PRIMARY KEY (org_id, id);
 
 
 --
@@ -1861,6 +1907,22 @@ ALTER TABLE ONLY public.org_email_domains
 
 ALTER TABLE ONLY public.organizations
     ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: public_catalog_items public_catalog_items_pkey; Type: CONSTRAINT; Schema: public; Owner: tenantkit_owner
+--
+
+ALTER TABLE ONLY public.public_catalog_items
+    ADD CONSTRAINT public_catalog_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: public_catalog_items public_catalog_items_slug_key; Type: CONSTRAINT; Schema: public; Owner: tenantkit_owner
+--
+
+ALTER TABLE ONLY public.public_catalog_items
+    ADD CONSTRAINT public_catalog_items_slug_key UNIQUE (slug);
 
 
 --
@@ -1970,20 +2032,6 @@ CREATE INDEX catalog_items_org_name_idx ON public.catalog_items USING btree (org
 
 
 --
--- Name: catalog_items_public_name_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
---
-
-CREATE INDEX catalog_items_public_name_idx ON public.catalog_items USING btree (name, id) WHERE (org_id IS NULL);
-
-
---
--- Name: catalog_items_public_slug_key; Type: INDEX; Schema: public; Owner: tenantkit_owner
---
-
-CREATE UNIQUE INDEX catalog_items_public_slug_key ON public.catalog_items USING btree (slug) WHERE (org_id IS NULL);
-
-
---
 -- Name: ecu_ledger_org_created_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
 --
 
@@ -2026,10 +2074,17 @@ CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id)
 
 
 --
--- Name: runs_catalog_item_fk_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+-- Name: public_catalog_items_kind_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
 --
 
-CREATE INDEX runs_catalog_item_fk_idx ON public.runs USING btree (catalog_item_id);
+CREATE INDEX public_catalog_items_kind_idx ON public.public_catalog_items USING btree (kind, slug);
+
+
+--
+-- Name: public_catalog_items_name_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE INDEX public_catalog_items_name_idx ON public.public_catalog_items USING btree (name, id);
 
 
 --
@@ -2058,6 +2113,20 @@ CREATE INDEX runs_org_created_idx ON public.runs USING btree (org_id, created_at
 --
 
 CREATE INDEX runs_org_status_idx ON public.runs USING btree (org_id, status, created_at);
+
+
+--
+-- Name: runs_private_catalog_item_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE INDEX runs_private_catalog_item_idx ON public.runs USING btree (org_id, private_catalog_item_id) WHERE (private_catalog_item_id IS NOT NULL);
+
+
+--
+-- Name: runs_public_catalog_item_idx; Type: INDEX; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE INDEX runs_public_catalog_item_idx ON public.runs USING btree (public_catalog_item_id) WHERE (public_catalog_item_id IS NOT NULL);
 
 
 --
@@ -2145,17 +2214,17 @@ CREATE TRIGGER ecu_ledger_post BEFORE INSERT ON public.ecu_ledger FOR EACH ROW E
 
 
 --
--- Name: runs runs_catalog_item_visible; Type: TRIGGER; Schema: public; Owner: tenantkit_owner
---
-
-CREATE TRIGGER runs_catalog_item_visible BEFORE INSERT OR UPDATE OF org_id, catalog_item_id ON public.runs FOR EACH ROW EXECUTE FUNCTION public.tenantkit_runs_check_catalog_item();
-
-
---
 -- Name: runs runs_debit_required; Type: TRIGGER; Schema: public; Owner: tenantkit_owner
 --
 
 CREATE CONSTRAINT TRIGGER runs_debit_required AFTER INSERT ON public.runs DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.tenantkit_runs_require_debit();
+
+
+--
+-- Name: runs runs_name_catalog_item; Type: TRIGGER; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE TRIGGER runs_name_catalog_item BEFORE INSERT OR UPDATE OF catalog_item_id, public_catalog_item_id, private_catalog_item_id ON public.runs FOR EACH ROW EXECUTE FUNCTION public.tenantkit_runs_name_catalog_item();
 
 
 --
@@ -2307,19 +2376,27 @@ ALTER TABLE ONLY public.runs
 
 
 --
--- Name: runs runs_catalog_item_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: tenantkit_owner
---
-
-ALTER TABLE ONLY public.runs
-    ADD CONSTRAINT runs_catalog_item_id_fkey FOREIGN KEY (catalog_item_id) REFERENCES public.catalog_items(id);
-
-
---
 -- Name: runs runs_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: tenantkit_owner
 --
 
 ALTER TABLE ONLY public.runs
     ADD CONSTRAINT runs_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: runs runs_private_catalog_item_fkey; Type: FK CONSTRAINT; Schema: public; Owner: tenantkit_owner
+--
+
+ALTER TABLE ONLY public.runs
+    ADD CONSTRAINT runs_private_catalog_item_fkey FOREIGN KEY (org_id, private_catalog_item_id) REFERENCES public.catalog_items(org_id, id);
+
+
+--
+-- Name: runs runs_public_catalog_item_fkey; Type: FK CONSTRAINT; Schema: public; Owner: tenantkit_owner
+--
+
+ALTER TABLE ONLY public.runs
+    ADD CONSTRAINT runs_public_catalog_item_fkey FOREIGN KEY (public_catalog_item_id) REFERENCES public.public_catalog_items(id);
 
 
 --
@@ -2451,11 +2528,7 @@ CREATE POLICY catalog_items_insert ON public.catalog_items FOR INSERT TO tenantk
 -- Name: catalog_items catalog_items_read; Type: POLICY; Schema: public; Owner: tenantkit_owner
 --
 
-CREATE POLICY catalog_items_read ON public.catalog_items FOR SELECT TO tenantkit_app USING (
-CASE
-    WHEN (org_id IS NULL) THEN true
-    ELSE (org_id = ( SELECT tenantkit.current_org() AS current_org))
-END);
+CREATE POLICY catalog_items_read ON public.catalog_items FOR SELECT TO tenantkit_app USING ((org_id = ( SELECT tenantkit.current_org() AS current_org)));
 
 
 --
@@ -2819,6 +2892,14 @@ GRANT ALL ON FUNCTION public.tenantkit_change_email(p_email text) TO tenantkit_a
 
 
 --
+-- Name: FUNCTION tenantkit_check_api_key(); Type: ACL; Schema: public; Owner: tenantkit_owner
+--
+
+REVOKE ALL ON FUNCTION public.tenantkit_check_api_key() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.tenantkit_check_api_key() TO tenantkit_app;
+
+
+--
 -- Name: FUNCTION tenantkit_create_organization(p_name text); Type: ACL; Schema: public; Owner: tenantkit_owner
 --
 
@@ -2858,10 +2939,11 @@ GRANT ALL ON FUNCTION public.tenantkit_join_by_email_domain() TO tenantkit_app;
 
 
 --
--- Name: FUNCTION tenantkit_runs_check_catalog_item(); Type: ACL; Schema: public; Owner: tenantkit_owner
+-- Name: FUNCTION tenantkit_runs_name_catalog_item(); Type: ACL; Schema: public; Owner: tenantkit_owner
 --
 
-REVOKE ALL ON FUNCTION public.tenantkit_runs_check_catalog_item() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.tenantkit_runs_name_catalog_item() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.tenantkit_runs_name_catalog_item() TO tenantkit_app;
 
 
 --
@@ -3295,6 +3377,13 @@ GRANT UPDATE(name) ON TABLE public.organizations TO tenantkit_app;
 --
 
 GRANT UPDATE(settings) ON TABLE public.organizations TO tenantkit_app;
+
+
+--
+-- Name: TABLE public_catalog_items; Type: ACL; Schema: public; Owner: tenantkit_owner
+--
+
+GRANT SELECT ON TABLE public.public_catalog_items TO tenantkit_app;
 
 
 --

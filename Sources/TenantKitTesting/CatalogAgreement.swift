@@ -31,9 +31,9 @@ public enum CatalogAgreement {
             guard let table = catalog[declared.tableName] else {
                 return ["\(declared.tableName): declared by \(declared) but the database has no such table"]
             }
-            return disagreements(declared, table)
+            return disagreements(declared, table) + publicTableDisagreements(declared, catalog)
         }
-        let declaredNames = Set(tables.map { $0.tableName })
+        let declaredNames = Set(tables.map { $0.tableName } + tables.compactMap { $0.scoping.publicTable })
         for table in catalog.values.sorted(by: { $0.name < $1.name }) where !declaredNames.contains(table.name) {
             if undeclared[table.name] == nil {
                 problems.append("\(table.name): in the database but no Swift declaration (declare it, or say why not)")
@@ -46,10 +46,38 @@ public enum CatalogAgreement {
     }
 
     static func disagreements(_ declared: any DeclaredTable.Type, _ table: CatalogTable) -> [String] {
-        let name = "\(declared)"
-        let columns = declared.columnDeclarations
+        var columns = declared.columnDeclarations
         var problems: [String] = []
-        var seen: Set<String> = []
+        // A mixed catalog's organization column is NOT NULL in its table, and NULL in what a read
+        // returns (the public rows): declared optional, checked as the organization column below.
+        if declared.scoping.kind == .mixedCatalog, let org = columns.firstIndex(where: { $0.name == declared.scoping.orgColumn }) {
+            if !columns[org].isNullable {
+                problems.append("\(table.name).\(columns[org].name): \(declared) is a mixed catalog, whose public rows read it as NULL, but declares it non-optional")
+            }
+            columns.remove(at: org)
+        }
+        let alsoKnown = declared.scoping.kind == .mixedCatalog ? declared.scoping.orgColumn : nil
+        return problems + columnDisagreements(declared, columns, table, alsoKnown: alsoKnown)
+            + scopingProblems(declared.scoping, "\(declared)", table)
+    }
+
+    /// A mixed catalog's public table has the declaration's columns but the organization column.
+    static func publicTableDisagreements(_ declared: any DeclaredTable.Type, _ catalog: [String: CatalogTable]) -> [String] {
+        guard let publicTable = declared.scoping.publicTable else { return [] }
+        guard let table = catalog[publicTable] else {
+            return ["\(publicTable): \(declared) keeps its public rows there but the database has no such table"]
+        }
+        let columns = declared.columnDeclarations.filter { $0.name != declared.scoping.orgColumn }
+        return columnDisagreements(declared, columns, table)
+            + scopingProblems(.global, "the public rows of \(declared)", table)
+    }
+
+    static func columnDisagreements(
+        _ declared: any DeclaredTable.Type, _ columns: [ColumnDeclaration], _ table: CatalogTable, alsoKnown: String? = nil
+    ) -> [String] {
+        let name = "\(declared)"
+        var problems: [String] = []
+        var seen: Set<String> = alsoKnown.map { [$0] } ?? []
         for column in columns {
             let subject = "\(table.name).\(column.name)"
             guard seen.insert(column.name).inserted else {
@@ -72,7 +100,7 @@ public enum CatalogAgreement {
         for column in table.columns where !seen.contains(column.name) {
             problems.append("\(table.name).\(column.name): in the database but not in \(name).columns")
         }
-        return problems + scopingProblems(declared.scoping, name, table)
+        return problems
     }
 
     static func scopingProblems(_ scoping: TableScoping, _ name: String, _ table: CatalogTable) -> [String] {
@@ -88,10 +116,8 @@ public enum CatalogAgreement {
             if orgColumn.baseTypeOID != Int64(PostgresType.uuid.oid) {
                 problems.append("\(column): the organization column of \(name) is \(orgColumn.type), not uuid")
             }
-            if orgColumn.isNullable != (scoping.kind == .mixedCatalog) {
-                problems.append(scoping.kind == .mixedCatalog
-                    ? "\(column): \(name) is declared \(scoping) (public rows have no org) but the column is NOT NULL"
-                    : "\(column): \(name) is declared \(scoping) but the column allows NULL (a row of no organization)")
+            if orgColumn.isNullable {
+                problems.append("\(column): \(name) is declared \(scoping) but the column allows NULL (a row of no organization)")
             }
             return problems
         }

@@ -33,8 +33,8 @@ extension LeakHarness {
             let claimed = "claimed-\(tag)-\(org.id.uuidString.prefix(8).lowercased()).harness.test"
             try await admin.execute("INSERT INTO email_domain_claims (domain, org_id) VALUES (\(claimed), \(org.id))")
             try await admin.execute("""
-                INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', 'harness-public', 'Public')
-                ON CONFLICT (slug) WHERE org_id IS NULL DO NOTHING
+                INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', 'harness-public', 'Public')
+                ON CONFLICT (slug) DO NOTHING
                 """)
             let item = try await admin.fetchOne("""
                 INSERT INTO catalog_items (org_id, kind, slug, name, metadata)

@@ -78,30 +78,36 @@ extension CitusTestCluster {
             }
         }
         print("CitusDistributionTests: \(plans.count) scoped statements EXPLAINed:\n" + plans.map(\.description).joined(separator: "\n"))
-        // Two statements name no table: `store.authenticate`'s bare `SELECT 1` (the context checks
-        // the key), and a key scope's own context statement `tenantkit_use_api_key()`, whose UPDATE
-        // of `api_keys.last_used_at` (at most once a minute per key) writes the reference table on
-        // every node.
+        // Two statements name no table: `store.authenticate`'s `tenantkit_use_api_key()`, whose
+        // UPDATE of `api_keys.last_used_at` (at most once a minute per key) writes the reference
+        // table on every node in a transaction of its own, and a key scope's own context
+        // statement `tenantkit_check_api_key()`, which only checks the key.
         let tableless = plans.filter(\.isCoordinatorOnly)
-        #expect(Set(tableless.map(\.sql)) == ["SELECT 1", "SELECT tenantkit_use_api_key()"], "\(tableless)")
+        #expect(Set(tableless.map(\.sql)) == ["SELECT tenantkit_use_api_key()", "SELECT tenantkit_check_api_key()"], "\(tableless)")
         let elsewhere = plans.filter { !$0.isRouter && !$0.isCoordinatorOnly }
         #expect(elsewhere.isEmpty, "statements that are not router plans:\n\(elsewhere.map(\.description).joined(separator: "\n"))")
         // Every flow but the bare key check reads or writes through a router plan.
         #expect(Set(plans.filter(\.isRouter).map(\.flow)) == Set(flows.map(\.name)).subtracting(["API key: authenticate"]))
 
-        // A key's first use in a minute is a write to `api_keys` (a reference table) by the owner's
-        // entry point; the run it starts writes the org's shards as the application, in the same
-        // transaction. Citus refuses placements modified by two users in one transaction: these
-        // are different tables, so it must go through.
+        // Recording a key's use is the owner's write to `api_keys`, a reference table. Citus
+        // refuses, in one transaction, a statement reading a reference table beside the org's
+        // shards after another user modified any reference table ("cannot perform query on
+        // placements that were modified in this transaction by a different user": the run start's
+        // catalog read, since the private items are distributed). So a key's request only checks
+        // the key, and authenticating records the use in a transaction of its own.
         try await withConnection(coordinator) { admin in
             _ = try await admin.execute("UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE id = \(issued.key.id)")
         }
         let run = try await byKey.runs.start(itemID: item.id, cost: 1, idempotencyKey: "run-3")
         #expect(run.apiKeyID == issued.key.id)
-        let used = try await withConnection(coordinator) { admin in
-            try await admin.fetchOne("SELECT last_used_at > now() - interval '1 minute' FROM api_keys WHERE id = \(issued.key.id)", as: Bool.self)
+        func recentlyUsed() async throws -> Bool {
+            try await withConnection(coordinator) { admin in
+                try await admin.fetchOne("SELECT last_used_at > now() - interval '1 minute' FROM api_keys WHERE id = \(issued.key.id)", as: Bool.self)
+            }
         }
-        #expect(used, "the key's use was recorded")
+        #expect(try await !recentlyUsed(), "the run's transaction wrote nothing to api_keys")
+        _ = try await store.authenticate(apiKey: issued.secret)
+        #expect(try await recentlyUsed(), "authenticating recorded the key's use")
         await pool.close()
         await operators.close()
     }
@@ -267,6 +273,9 @@ extension CitusTestCluster {
                 ("run start (debit + run + audit)", { target, call in
                     _ = try await target.org.runs.start(itemID: target.itemID, cost: 1, idempotencyKey: "bench-\(call)")
                 }),
+                ("private item write (catalog.create: item + audit)", { target, call in
+                    _ = try await target.org.catalog.create(kind: "model", slug: "written-\(call + 10)", name: "Written \(call)")
+                }),
             ]
             var lines: [String] = []
             for (name, operation) in operations {
@@ -287,9 +296,47 @@ extension CitusTestCluster {
                 let one = median(single.name), many = median(cluster.name)
                 lines.append("\(name): one server \(Int(one)) us, cluster \(Int(many)) us (\(String(format: "%.2f", many / one))x), median of \(calls)")
             }
+            lines.append(try await privateItemWritesDistributedAgainstReference(calls: calls))
             print("CitusDistributionTests: measured, interleaved:\n  " + lines.joined(separator: "\n  "))
             await single.store.pool.close()
             await cluster.store.pool.close()
+        }
+    }
+
+    /// Inserts of private items into a table of `catalog_items`' shape laid out as it is now
+    /// (distributed by `org_id`) and as it was before migration 0022 (a reference table, copied to
+    /// every node), interleaved, one org per insert; the median of each.
+    func privateItemWritesDistributedAgainstReference(calls: Int) async throws -> String {
+        let layouts = ["tk_measure_reference": "create_reference_table('tk_measure_reference')",
+                       "tk_measure_distributed": "create_distributed_table('tk_measure_distributed', 'org_id', colocate_with => 'none')"]
+        return try await withConnection(coordinator) { c in
+            for (table, distribute) in layouts.sorted(by: { $0.key < $1.key }) {
+                try await c.executeScript(unsafeSQL: "DROP TABLE IF EXISTS \(table)")
+                try await c.executeScript(unsafeSQL: """
+                    CREATE TABLE \(table) (org_id uuid NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(), kind text NOT NULL,
+                                           slug text NOT NULL, name text NOT NULL, metadata jsonb NOT NULL DEFAULT '{}',
+                                           PRIMARY KEY (org_id, id), UNIQUE (org_id, slug))
+                    """)
+                try await c.executeScript(unsafeSQL: "SELECT \(distribute)")
+            }
+            var samples: [String: [Duration]] = [:]
+            let tables = layouts.keys.sorted()
+            for call in -10..<calls {
+                let org = UUID()
+                for table in call % 2 == 0 ? tables : tables.reversed() {
+                    let started = ContinuousClock.now
+                    try await c.execute("INSERT INTO \(identifier: table) (org_id, kind, slug, name) VALUES (\(org), 'model', \("item-\(call)"), 'Item')")
+                    if call >= 0 { samples[table, default: []].append(ContinuousClock.now - started) }
+                }
+            }
+            for table in tables { try await c.executeScript(unsafeSQL: "DROP TABLE \(table)") }
+            func median(_ table: String) -> Double {
+                let d = samples[table]!.sorted()[calls / 2].components
+                return Double(d.seconds) * 1e6 + Double(d.attoseconds) / 1e12
+            }
+            let reference = median("tk_measure_reference"), distributed = median("tk_measure_distributed")
+            return "private item insert: distributed by org_id \(Int(distributed)) us, reference table \(Int(reference)) us "
+                + "(\(String(format: "%.2f", reference / distributed))x the time), median of \(calls)"
         }
     }
 
@@ -312,8 +359,8 @@ extension CitusTestCluster {
             await operators.close()
             try await withConnection(admin) { connection in
                 _ = try await connection.execute("""
-                    INSERT INTO catalog_items (org_id, kind, slug, name)
-                    SELECT NULL, 'model', 'bench-' || i, 'Bench item ' || i FROM generate_series(1, 60) i
+                    INSERT INTO public_catalog_items (kind, slug, name)
+                    SELECT 'model', 'bench-' || i, 'Bench item ' || i FROM generate_series(1, 60) i
                     ON CONFLICT DO NOTHING
                     """)
             }

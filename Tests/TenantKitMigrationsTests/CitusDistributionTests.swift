@@ -103,6 +103,7 @@ struct CitusDistributionTests {
         for (name, check) in [("router plans", cluster.everyScopedStatementIsARouterPlan),
                               ("errors", cluster.errorsKeepTheirMeaning),
                               ("leak harness", cluster.leakHarnessFindsNothing),
+                              ("tenant isolation", cluster.isolatingATenantKeepsItsWall),
                               ("measurements", cluster.measureOneServerAgainstTheCluster)] as [(String, @Sendable () async throws -> Void)] {
             do { try await check() } catch { Issue.record(error, "\(name): \(error)") }
         }
@@ -240,7 +241,7 @@ struct CitusTestCluster: Sendable {
                 INSERT INTO organizations (id, name) VALUES ('00000000-0000-0000-0000-0000000000a1', 'A'), ('00000000-0000-0000-0000-0000000000b1', 'B');
                 INSERT INTO memberships (org_id, user_id, role) VALUES ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000000a', 'admin'),
                                                                        ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-00000000000b', 'admin');
-                INSERT INTO catalog_items (id, org_id, kind, slug, name) VALUES ('00000000-0000-0000-0000-0000000000c1', NULL, 'model', 'pub', 'public')
+                INSERT INTO public_catalog_items (id, kind, slug, name) VALUES ('00000000-0000-0000-0000-0000000000c1', 'model', 'pub', 'public')
                 """)
         }
         let app = coordinator.with(user: "tenantkit_app")

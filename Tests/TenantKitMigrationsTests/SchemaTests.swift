@@ -28,7 +28,7 @@ struct TwoOrgs {
             try await admin.execute("INSERT INTO users (id, email, email_verified) VALUES (\(userA), 'alice@a.test', true), (\(userB), 'bob@b.test', true)")
             let orgA = try await admin.fetchOne("SELECT tenantkit.create_organization_for(\(userA), 'Org A')", as: UUID.self)
             let orgB = try await admin.fetchOne("SELECT tenantkit.create_organization_for(\(userB), 'Org B')", as: UUID.self)
-            try await admin.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', 'public-model', 'Public')")
+            try await admin.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', 'public-model', 'Public')")
             for (org, user, tag) in [(orgA, userA, "a"), (orgB, userB, "b")] {
                 try await admin.execute("INSERT INTO invitations (org_id, email, token_hash, invited_by) VALUES (\(org), \("new-\(tag)@x.test"), sha256(convert_to(\("invite-\(tag)"), 'UTF8')), \(user))")
                 try await admin.execute("INSERT INTO org_email_domains (org_id, domain) VALUES (\(org), \("\(tag).test"))")
@@ -98,7 +98,8 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                 }
                 #expect(try await app.fetchOne("SELECT count(*) FROM organizations", as: Int.self) == 0)
                 // The public catalog is public.
-                #expect(try await app.fetchAll("SELECT slug FROM catalog_items", as: String.self) == ["public-model"])
+                #expect(try await app.fetchAll("SELECT slug FROM public_catalog_items", as: String.self) == ["public-model"])
+                #expect(try await app.fetchAll("SELECT slug FROM catalog_items", as: String.self) == [])
             }
         }
     }
@@ -112,7 +113,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                     #expect(ids == [orgs.orgA], "table \(table)")
                 }
                 #expect(try await app.fetchAll("SELECT id FROM organizations", as: UUID.self) == [orgs.orgA])
-                #expect(try await app.fetchAll("SELECT slug FROM catalog_items ORDER BY slug", as: String.self) == ["private-a", "public-model"])
+                #expect(try await app.fetchAll("SELECT slug FROM catalog_items UNION ALL SELECT slug FROM public_catalog_items ORDER BY slug", as: String.self) == ["private-a", "public-model"])
                 // Even asking for org B by id finds nothing.
                 #expect(try await app.fetchAll("SELECT id FROM runs WHERE org_id = \(orgs.orgB)", as: UUID.self) == [])
                 #expect(try await app.fetchOne("SELECT balance FROM ecu_accounts", as: Int.self) == 95)
@@ -130,7 +131,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                 ("org_email_domains", "INSERT INTO org_email_domains (org_id, domain) VALUES (\(b), 'sneaky.test')"),
                 ("catalog_items", "INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (\(b), 'model', 'sneaky', 'S')"),
                 ("api_keys", "INSERT INTO api_keys (org_id, name, prefix, key_hash) VALUES (\(b), 'k', 'tk_x', sha256('k'))"),
-                ("runs", "INSERT INTO runs (org_id, catalog_item_id, user_id) SELECT \(b), id, \(orgs.userA) FROM catalog_items WHERE slug = 'public-model'"),
+                ("runs", "INSERT INTO runs (org_id, catalog_item_id, user_id) SELECT \(b), id, \(orgs.userA) FROM public_catalog_items WHERE slug = 'public-model'"),
                 ("ecu_ledger", "INSERT INTO ecu_ledger (org_id, amount, reason, idempotency_key) VALUES (\(b), 1000, 'free money', 'x')"),
                 ("audit_log", "INSERT INTO audit_log (org_id, action) VALUES (\(b), 'forged')"),
             ]
@@ -142,11 +143,16 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                     : "new row violates row-level security policy for table \"\(table)\""
                 #expect(error.message == expected, "table \(table)")
             }
-            // The public catalog is not the app's to write either.
+            // The public catalog is not the app's to write either: neither its table nor an
+            // ownerless row among the private items.
             let error = try await expectPostgresError {
+                try await asApp(db, org: orgs.orgA) { try await $0.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', 'mine', 'M')") }
+            }
+            #expect(error.message == "permission denied for table public_catalog_items")
+            let ownerless = try await expectPostgresError {
                 try await asApp(db, org: orgs.orgA) { try await $0.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', 'mine', 'M')") }
             }
-            #expect(error.message == "new row violates row-level security policy for table \"catalog_items\"")
+            #expect(ownerless.message == "new row violates row-level security policy for table \"catalog_items\"")
             // And with no org set, nothing can be written at all.
             let none = try await expectPostgresError {
                 try await asApp(db, org: nil) { try await $0.execute("INSERT INTO api_keys (org_id, name, prefix, key_hash) VALUES (\(b), 'k', 'tk_x', sha256('k'))") }
@@ -172,7 +178,7 @@ func claim(_ org: UUID?, _ user: UUID, on connection: PostgresConnection) throws
                 // A public item and no key, so only row-level security stands in the way.
                 ("runs", """
                     UPDATE runs SET org_id = \(orgs.orgB), api_key_id = NULL,
-                        catalog_item_id = (SELECT id FROM catalog_items WHERE slug = 'public-model')
+                        catalog_item_id = (SELECT id FROM public_catalog_items WHERE slug = 'public-model')
                     WHERE org_id = \(orgs.orgA)
                     """),
             ]

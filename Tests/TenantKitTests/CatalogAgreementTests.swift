@@ -31,6 +31,22 @@ import Testing
         ])
     }
 
+    /// The public catalog is read through the mixed declaration and written through its own: a
+    /// column renamed there is named for both, and an ownerless private item is refused.
+    @Test func theMixedCatalogsTwoTablesAreBothChecked() async throws {
+        let problems = try await Self.problems(after: """
+            ALTER TABLE public_catalog_items RENAME COLUMN name TO title;
+            ALTER TABLE catalog_items DROP CONSTRAINT catalog_items_pkey CASCADE, ALTER COLUMN org_id DROP NOT NULL;
+            """)
+        #expect(problems == [
+            "catalog_items.org_id: CatalogItemsTable is declared mixedCatalog(org_id, public rows in public_catalog_items) but the column allows NULL (a row of no organization)",
+            "public_catalog_items.name: declared in CatalogItemsTable but the database has no such column",
+            "public_catalog_items.title: in the database but not in CatalogItemsTable.columns",
+            "public_catalog_items.name: declared in PublicCatalogItemsTable but the database has no such column",
+            "public_catalog_items.title: in the database but not in PublicCatalogItemsTable.columns",
+        ])
+    }
+
     @Test func aRetypedColumnAndALostTenantWallAreNamed() async throws {
         let problems = try await Self.problems(after: """
             ALTER TABLE runs ALTER COLUMN cost TYPE integer;

@@ -29,8 +29,9 @@ import Testing
         INSERT INTO org_email_domains (org_id, domain) VALUES
             ('aaaaaaaa-0000-0000-0000-000000000001', 'shared.example'),
             ('bbbbbbbb-0000-0000-0000-000000000002', 'shared.example');
+        INSERT INTO public_catalog_items (id, kind, slug, name) VALUES
+            ('cccccccc-0000-0000-0000-000000000001', 'model', 'public-model', 'Public model');
         INSERT INTO catalog_items (id, org_id, kind, slug, name) VALUES
-            ('cccccccc-0000-0000-0000-000000000001', NULL, 'model', 'public-model', 'Public model'),
             ('cccccccc-0000-0000-0000-00000000000a', 'aaaaaaaa-0000-0000-0000-000000000001', 'model', 'mine', 'A private'),
             ('cccccccc-0000-0000-0000-00000000000b', 'bbbbbbbb-0000-0000-0000-000000000002', 'model', 'mine', 'B private');
         INSERT INTO api_keys (org_id, name, prefix, key_hash) VALUES
@@ -169,9 +170,9 @@ import Testing
             let curator = try UnscopedAccess(
                 unsafelyBypassingOrgScopeFor: "add a public model (test)", auditedIn: Self.orgA, actor: .user(Self.userA),
                 context: TestDatabase.context, on: owner)
+            let curated = PublicCatalogItemsTable.table
+            try await curator.execute(Insert.into(curated).values(curated.kind.set("model"), curated.slug.set("curated"), curated.name.set("Curated")))
             let items = CatalogItemsTable.table
-            try await curator.execute(Insert.into(items).values(
-                items.orgID.set(nil), items.kind.set("model"), items.slug.set("curated"), items.name.set("Curated")))
 
             // Every org sees the new public item; A's audit log records the access.
             for org in [Self.orgA, Self.orgB] {
@@ -183,7 +184,7 @@ import Testing
             let a = OrgScope(orgID: Self.orgA, actor: .user(Self.userA), context: TestDatabase.context, on: pool)
             let entries = try await a.fetchAll(Select.from(audit).columns(audit.action, audit.target), as: Entry.self)
             #expect(entries.map(\.action) == [UnscopedAccess.auditAction])
-            #expect(entries.first?.target == "catalog_items")
+            #expect(entries.first?.target == "public_catalog_items")
             #expect(try await a.fetchOne("SELECT tenantkit_audit_verify()", as: Int64?.self) == nil)  // chain intact
             await owner.close()
         }

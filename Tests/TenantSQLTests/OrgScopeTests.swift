@@ -57,7 +57,7 @@ import Testing
             let admin = try await db.connect()
             let scores = try await admin.fetchAll("SELECT score FROM projects WHERE name = 'alpha' ORDER BY score", as: Int64.self)
             #expect(scores == [11, 30])
-            #expect(try await admin.fetchOne("SELECT count(*) FROM items", as: Int.self) == 4)
+            #expect(try await admin.fetchOne("SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM public_items)", as: Int.self) == 4)
             await admin.close()
         }
     }

@@ -70,45 +70,48 @@ import Testing
         let i = Items.as("i"), t = Tasks.table
         let statement = Select.from(t).columns(t.title, i.name).leftJoin(i, on: i.slug == t.title).where(i.slug.notIn(["x"]))
         let (sql, binds) = try rendered(statement)
-        #expect(sql == #"SELECT "tasks"."title", "i"."name" FROM "tasks" LEFT JOIN "items" AS "i" ON ("i"."org_id" IS NULL OR "i"."org_id" = $1) AND "i"."slug" = "tasks"."title" WHERE "tasks"."org_id" = $1 AND "i"."slug" <> ALL($2)"#)
+        #expect(sql == #"SELECT "tasks"."title", "i"."name" FROM "tasks" LEFT JOIN (SELECT "name", "slug" FROM "items" AS "i" WHERE "i"."org_id" = $1 UNION ALL SELECT "name", "slug" FROM "public_items") AS "i" ON "i"."slug" = "tasks"."title" WHERE "tasks"."org_id" = $1 AND "i"."slug" <> ALL($2)"#)
         #expect(binds == [o, "[x]"])
+
+        // The organization column reads NULL in the public arm; a correlated subquery's columns count.
+        let owned = Select.from(i).columns(i.id, i.orgID).where(exists(Select.from(t).columns(t.id).where(t.title == i.slug)))
+        #expect(try rendered(owned).sql == #"SELECT "i"."id", "i"."org_id" FROM (SELECT "id", "org_id", "slug" FROM "items" AS "i" WHERE "i"."org_id" = $1 UNION ALL SELECT "id", NULL, "slug" FROM "public_items") AS "i" WHERE EXISTS (SELECT "tasks"."id" FROM "tasks" WHERE "tasks"."org_id" = $1 AND "tasks"."title" = "i"."slug")"#)
+        // Outside a scope: every private row and every public one.
+        #expect(try SQLRenderer.inspect(Select.from(i).columns(i.id), mode: .unscoped).sql
+            == #"SELECT "i"."id" FROM (SELECT "id" FROM "items" AS "i" UNION ALL SELECT "id" FROM "public_items") AS "i""#)
     }
 
-    @Test func aSplitPageUnitesThePublicAndTheOwnRowsEachOrderedAndLimited() throws {
+    @Test func aPageOfAMixedCatalogUnitesTheOwnAndThePublicRowsEachOrderedAndLimited() throws {
         let i = Items.table
-        let statement = Select.from(i).columns(i.id, i.slug, i.name).where(i.name != "draft")
-            .keysetPage(by: i.slug, i.id, after: ("m", orgB), limit: 20).splittingPublicAndOwnRows()
+        let statement = Select.from(i).columns(i.id, i.orgID, i.slug, i.name).where(i.name != "draft")
+            .keysetPage(by: i.slug, i.id, after: ("m", orgB), limit: 20)
         let (sql, binds) = try rendered(statement)
-        #expect(sql == #"(SELECT "items"."id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" IS NULL AND "items"."name" <> $1 AND ("items"."slug", "items"."id") > ($2, $3) ORDER BY "items"."slug", "items"."id" LIMIT $4) UNION ALL (SELECT "items"."id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" = $5 AND "items"."name" <> $6 AND ("items"."slug", "items"."id") > ($7, $8) ORDER BY "items"."slug", "items"."id" LIMIT $9) ORDER BY "slug", "id" LIMIT $10"#)
+        #expect(sql == #"(SELECT "items"."id", "items"."org_id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" = $1 AND "items"."name" <> $2 AND ("items"."slug", "items"."id") > ($3, $4) ORDER BY "items"."slug", "items"."id" LIMIT $5) UNION ALL (SELECT "items"."id", NULL, "items"."slug", "items"."name" FROM "public_items" AS "items" WHERE "items"."name" <> $6 AND ("items"."slug", "items"."id") > ($7, $8) ORDER BY "items"."slug", "items"."id" LIMIT $9) ORDER BY "slug", "id" LIMIT $10"#)
         let b = orgB.uuidString.lowercased()
-        #expect(binds == ["draft", "m", b, "20", o, "draft", "m", b, "20", "20"])
+        #expect(binds == [o, "draft", "m", b, "20", "draft", "m", b, "20", "20"])
 
         // Descending, and a labelled column: the merge orders by the output name.
-        let labelled = Select.from(i).columns(i.id, i.slug.as("key")).orderBy(i.slug.desc).limit(5).splittingPublicAndOwnRows()
-        #expect(try rendered(labelled).sql == #"(SELECT "items"."id", "items"."slug" AS "key" FROM "items" WHERE "items"."org_id" IS NULL ORDER BY "items"."slug" DESC LIMIT $1) UNION ALL (SELECT "items"."id", "items"."slug" AS "key" FROM "items" WHERE "items"."org_id" = $2 ORDER BY "items"."slug" DESC LIMIT $3) ORDER BY "key" DESC LIMIT $4"#)
+        let labelled = Select.from(i).columns(i.id, i.slug.as("key")).orderBy(i.slug.desc).limit(5)
+        #expect(try rendered(labelled).sql == #"(SELECT "items"."id", "items"."slug" AS "key" FROM "items" WHERE "items"."org_id" = $1 ORDER BY "items"."slug" DESC LIMIT $2) UNION ALL (SELECT "items"."id", "items"."slug" AS "key" FROM "public_items" AS "items" ORDER BY "items"."slug" DESC LIMIT $3) ORDER BY "key" DESC LIMIT $4"#)
     }
 
-    @Test func aSplitPageRendersWholeOutsideAScopeAndRefusesShapesItCannotMerge() throws {
+    @Test func otherReadsOfAMixedCatalogReadTheUnionAndStarIsRefused() throws {
         let i = Items.table, t = Tasks.table
-        let page = Select.from(i).columns(i.id, i.slug).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows()
-        #expect(try SQLRenderer.inspect(page, mode: .unscoped).sql == #"SELECT "items"."id", "items"."slug" FROM "items" ORDER BY "items"."slug" LIMIT $1"#)
-        // A table that is not a mixed catalog has nothing to split.
-        let tasks = Select.from(t).columns(t.id).orderBy(t.title.asc).limit(5).splittingPublicAndOwnRows()
+        // Not a page (no LIMIT, an order on an unselected column, an OFFSET, a join): the union as FROM item.
+        let union = #"(SELECT "id", "slug" FROM "items" WHERE "items"."org_id" = $1 UNION ALL SELECT "id", "slug" FROM "public_items") AS "items""#
+        #expect(try rendered(Select.from(i).columns(i.id).orderBy(i.slug.asc)).sql == #"SELECT "items"."id" FROM "# + union + #" ORDER BY "items"."slug""#)
+        #expect(try rendered(Select.from(i).columns(i.id).orderBy(i.slug.asc).limit(5)).sql == #"SELECT "items"."id" FROM "# + union + #" ORDER BY "items"."slug" LIMIT $2"#)
+        #expect(try rendered(Select.from(i).columns(i.slug, i.id).orderBy(i.slug.asc).limit(5).offset(5)).sql
+            == #"SELECT "items"."slug", "items"."id" FROM "# + union + #" ORDER BY "items"."slug" LIMIT $2 OFFSET $3"#)
+        #expect(try rendered(Select.from(i).columns(i.id).join(t, on: t.title == i.slug).orderBy(i.slug.asc).limit(5)).sql
+            == #"SELECT "items"."id" FROM "# + union + #" JOIN "tasks" ON "tasks"."org_id" = $1 AND "tasks"."title" = "items"."slug" ORDER BY "items"."slug" LIMIT $2"#)
+        // A table that is not a mixed catalog is read as itself.
+        let tasks = Select.from(t).columns(t.id).orderBy(t.title.asc).limit(5)
         #expect(try rendered(tasks).sql == #"SELECT "tasks"."id" FROM "tasks" WHERE "tasks"."org_id" = $1 ORDER BY "tasks"."title" LIMIT $2"#)
 
-        let refused: [(Select, String)] = [
-            (Select.from(i).columns(i.id).orderBy(i.slug.asc).splittingPublicAndOwnRows(), "needs ORDER BY and LIMIT"),
-            (Select.from(i).columns(i.id).limit(5).splittingPublicAndOwnRows(), "needs ORDER BY and LIMIT"),
-            (Select.from(i).columns(i.id).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows(), "must order by columns it selects"),
-            (Select.from(i).columns(i.slug).orderBy(i.slug.asc).limit(5).offset(5).splittingPublicAndOwnRows(),
-             "cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock"),
-            (Select.from(i).columns(i.slug).join(t, on: t.title == i.slug).orderBy(i.slug.asc).limit(5).splittingPublicAndOwnRows(),
-             "cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock"),
-        ]
-        for (statement, reason) in refused {
-            #expect(throws: TenantSQLError(.unsupportedShape, "a page of items split into public and own rows \(reason)")) {
-                try rendered(statement)
-            }
+        let message = "a read of items must name its columns: its public rows are in public_items, which has no org_id"
+        for statement in [Select.from(i), Select.from(i).columns(i.allColumns).orderBy(i.slug.asc).limit(5)] {
+            #expect(throws: TenantSQLError(.unsupportedShape, message)) { try rendered(statement) }
         }
     }
 

@@ -25,8 +25,8 @@ import Testing
             for table in walked {
                 let column = "\"\(table.alias)\".\"\(table.scoping.orgColumn ?? "-")\""
                 let predicate = switch table.scoping.kind {
-                case .tenant: "\(column) = \(placeholder)"
-                case .mixedCatalog: "(\(column) IS NULL OR \(column) = \(placeholder))"
+                // A mixed catalog's predicate sits in its union's private arm, under the same alias.
+                case .tenant, .mixedCatalog: "\(column) = \(placeholder)"
                 case .global: ""
                 }
                 if table.scoping.kind == .global {

@@ -55,7 +55,7 @@ struct Tasks: Table {
 
 struct Items: Table {
     static let tableName = "items"
-    static let scoping = TableScoping.mixedCatalog
+    static let scoping = TableScoping.mixedCatalog(publicRowsIn: "public_items")
     let reference: TableReference
     init(reference: TableReference) { self.reference = reference }
     var id: Column<UUID> { column("id") }
@@ -124,8 +124,9 @@ let testSchema = """
         title text NOT NULL, done boolean NOT NULL DEFAULT false, points bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (org_id, id));
     CREATE TABLE items (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(), org_id uuid, slug text NOT NULL, name text NOT NULL,
-        UNIQUE (org_id, slug));
+        id uuid NOT NULL DEFAULT gen_random_uuid(), org_id uuid NOT NULL, slug text NOT NULL, name text NOT NULL,
+        PRIMARY KEY (org_id, id), UNIQUE (org_id, slug));
+    CREATE TABLE public_items (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), slug text NOT NULL UNIQUE, name text NOT NULL);
     CREATE TABLE audit_log (
         org_id uuid NOT NULL, seq bigserial,
         actor_user_id uuid DEFAULT nullif(current_setting('tenantkit.user_id', true), '')::uuid,
@@ -146,9 +147,7 @@ let testSchema = """
         WITH CHECK (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
     ALTER TABLE items ENABLE ROW LEVEL SECURITY;
     ALTER TABLE items FORCE ROW LEVEL SECURITY;
-    CREATE POLICY items_read ON items FOR SELECT
-        USING (org_id IS NULL OR org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
-    CREATE POLICY items_write ON items FOR ALL
+    CREATE POLICY items_tenant ON items
         USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))
         WITH CHECK (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
     ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
@@ -157,6 +156,7 @@ let testSchema = """
         USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid))
         WITH CHECK (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
     GRANT SELECT, INSERT, UPDATE, DELETE ON orgs, accounts, projects, tasks, items TO tenantsql_test_app;
+    GRANT SELECT ON public_items TO tenantsql_test_app;
     GRANT SELECT, INSERT ON audit_log TO tenantsql_test_app;
     GRANT USAGE ON SEQUENCE audit_log_seq_seq TO tenantsql_test_app;
     """
@@ -181,8 +181,8 @@ let testSeed = """
         ('bbbbbbbb-0000-0000-0000-000000000002', 'b0000000-0000-0000-0000-00000000000a', 'write', false, 5),
         ('bbbbbbbb-0000-0000-0000-000000000002', 'b0000000-0000-0000-0000-00000000000b', 'test', true, 8),
         ('bbbbbbbb-0000-0000-0000-000000000002', 'b0000000-0000-0000-0000-00000000000c', 'ship', false, 13);
+    INSERT INTO public_items (slug, name) VALUES ('public-one', 'Public one'), ('public-two', 'Public two');
     INSERT INTO items (org_id, slug, name) VALUES
-        (NULL, 'public-one', 'Public one'), (NULL, 'public-two', 'Public two'),
         ('aaaaaaaa-0000-0000-0000-000000000001', 'private-a', 'Private A'), ('bbbbbbbb-0000-0000-0000-000000000002', 'public-one', 'B shadow');
     """
 

@@ -12,7 +12,8 @@ import TenantSQL
 /// database's `tenantkit.current_org()` returns the org only while the claim verifies and the
 /// user is still a member (or the key unrevoked). An API key's claim also carries the hash of the
 /// key as presented, and its context statement fails with SQLSTATE TK007 when the key is unknown
-/// or revoked, in the same round trip as the work.
+/// or revoked, in the same round trip as the work (with ``Transport/setConfig`` it also records the
+/// key's use, at most once a minute; with ``Transport/setLocal`` it only checks the key).
 public struct SignedTenantContext: TenantContext {
     public let key: TenantContextKey
     /// How long a claim stays valid after it is signed (it is signed per unit of work).
@@ -57,8 +58,11 @@ public struct SignedTenantContext: TenantContext {
     public func statements(orgID: UUID?, actor: OrgScope.Actor, backendPID: Int32) throws -> [PostgresQuery] {
         let claim = try statement(orgID: orgID, actor: actor, backendPID: backendPID)
         guard transport == .setLocal else { return [claim] }
-        // The API-key check reads the claim SET LOCAL just made, in the same transaction.
-        let keyCheck: [PostgresQuery] = if case .apiKey = actor { ["SELECT tenantkit_use_api_key()"] } else { [] }
+        // The API-key check reads the claim SET LOCAL just made, in the same transaction. It
+        // writes nothing: on Citus the owner's write to `api_keys` (a reference table) would make
+        // the transaction's later reads of reference tables beside the org's shards fail, so the
+        // key's use is recorded apart (TenantStore.withAPIKey, authenticate).
+        let keyCheck: [PostgresQuery] = if case .apiKey = actor { ["SELECT tenantkit_check_api_key()"] } else { [] }
         return ["SET LOCAL citus.propagate_set_commands = 'local'", claim] + keyCheck
     }
 

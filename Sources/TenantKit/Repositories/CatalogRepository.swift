@@ -25,7 +25,7 @@ public struct CatalogRepository: Sendable {
         var select = Select.from(c).columns(Self.columns(c))
         if let kind { select = select.where(c.kind == kind) }
         if let search, !search.isEmpty { select = select.where(c.name.ilike("%" + likeEscaped(search) + "%")) }
-        return select.keysetPage(by: c.name, c.id, after: cursor.map { ($0.name, $0.id) }, limit: limit).splittingPublicAndOwnRows()
+        return select.keysetPage(by: c.name, c.id, after: cursor.map { ($0.name, $0.id) }, limit: limit)
     }
 
     /// An item visible to the organization (public or its own), by id.

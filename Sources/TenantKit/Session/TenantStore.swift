@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import TenantKitPostgres
 import TenantSQL
@@ -20,6 +21,8 @@ public struct TenantStore: Sendable {
     public let context: SignedTenantContext
     /// This process's live persistent sessions, which notifications from other instances reach.
     let liveSessions = LiveSessions()
+    /// When this process last recorded each API key's use (``withAPIKey(_:_:)``).
+    let keyUses = APIKeyUses()
 
     /// Database time and statements of the busiest organizations, charged by every scope the store
     /// makes: `store.usage.top(10)` (see ``OrgUsage``).
@@ -192,6 +195,9 @@ public struct TenantStore: Sendable {
     public func withAPIKey<T: Sendable>(_ apiKey: String, _ body: (ActiveOrg) async throws -> T) async throws -> T {
         let presented = try await presentedKey(apiKey)
         do {
+            // Through `SET LOCAL` (Citus) a key's statements only check it: its use is recorded
+            // apart, in a round trip of its own at most once a minute.
+            if context.transport == .setLocal, keyUses.isDue(presented.apiKeyID) { try await recordUse(of: presented) }
             return try await body(ActiveOrg(scope: scope(presented.orgID, as: presented.actor)))
         } catch let error as PostgresError where error.code == SQLState("TK007") {
             throw TenantError.invalidAPIKey
@@ -204,11 +210,18 @@ public struct TenantStore: Sendable {
     public func authenticate(apiKey: String) async throws -> (orgID: UUID, apiKeyID: UUID, actor: OrgScope.Actor) {
         let presented = try await presentedKey(apiKey)
         do {
-            _ = try await scope(presented.orgID, as: presented.actor).query("SELECT 1")
+            try await recordUse(of: presented)
         } catch let error as PostgresError where error.code == SQLState("TK007") {
             throw TenantError.invalidAPIKey
         }
         return presented
+    }
+
+    /// Checks the key and records its use (`api_keys.last_used_at`, at most once a minute), in a
+    /// transaction of its own: on Citus the owner's write to `api_keys`, a reference table, may not
+    /// share a transaction with the application's reads beside the organization's shards.
+    private func recordUse(of presented: (orgID: UUID, apiKeyID: UUID, actor: OrgScope.Actor)) async throws {
+        _ = try await scope(presented.orgID, as: presented.actor).query("SELECT tenantkit_use_api_key()")
     }
 
     /// What a presented key says about itself (no round trip for keys of the current format).
@@ -226,5 +239,23 @@ public struct TenantStore: Sendable {
             "SELECT org_id, api_key_id FROM tenantkit_authenticate_api_key(\("tk_\(parts[1])"), \(Data(hash)))", as: Found.self)
         guard found.count == 1 else { throw TenantError.invalidAPIKey }
         return (found[0].orgID, found[0].apiKeyID, .apiKey(found[0].apiKeyID, presentedHash: hash))
+    }
+}
+
+/// When this process last recorded each API key's use, so that requests through
+/// ``TenantStore/withAPIKey(_:_:)`` on Citus (``SignedTenantContext/Transport/setLocal``, whose
+/// context statement only checks the key) record it once a minute per key.
+final class APIKeyUses: Sendable {
+    private let recorded = Mutex<[UUID: ContinuousClock.Instant]>([:])
+
+    /// True, and noted, when `keyID`'s use was not recorded in the last minute. Only the last
+    /// minute's keys are kept.
+    func isDue(_ keyID: UUID, now: ContinuousClock.Instant = .now) -> Bool {
+        recorded.withLock { recorded in
+            if let last = recorded[keyID], now - last < .seconds(60) { return false }
+            recorded = recorded.filter { now - $0.value < .seconds(60) }
+            recorded[keyID] = now
+            return true
+        }
     }
 }

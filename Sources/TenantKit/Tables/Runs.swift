@@ -12,7 +12,13 @@ public struct RunsTable: DeclaredTable {
 
     public var orgID: OrgColumn<UUID> { orgColumn() }
     public var id: Column<UUID> { column("id") }
+    /// The item run, public or the organization's own. A trigger copies it into one of the two
+    /// columns below, each a foreign key, so a run of another organization's item cannot be written.
     public var catalogItemID: Column<UUID> { column("catalog_item_id") }
+    /// Set (by the trigger) for an item of the public catalog: a key to `public_catalog_items`.
+    public var publicCatalogItemID: Column<UUID?> { column("public_catalog_item_id") }
+    /// Set (by the trigger) for one of the organization's own items: a key to `catalog_items (org_id, id)`.
+    public var privateCatalogItemID: Column<UUID?> { column("private_catalog_item_id") }
     public var userID: Column<UUID?> { column("user_id") }
     public var apiKeyID: Column<UUID?> { column("api_key_id") }
     public var cost: Column<Int64> { column("cost") }
@@ -23,5 +29,8 @@ public struct RunsTable: DeclaredTable {
     public var startedAt: Column<Date?> { column("started_at") }
     public var finishedAt: Column<Date?> { column("finished_at") }
 
-    public var columns: [any DeclaredColumn] { [orgID, id, catalogItemID, userID, apiKeyID, cost, status, error, createdAt, startedAt, finishedAt] }
+    public var columns: [any DeclaredColumn] { [
+        orgID, id, catalogItemID, userID, apiKeyID, cost, status, error, createdAt, startedAt, finishedAt,
+        publicCatalogItemID, privateCatalogItemID,
+    ] }
 }

@@ -11,8 +11,8 @@ public enum TenantKitTables {
     /// Every declaration, by table name.
     public static let all: [any DeclaredTable.Type] = [
         APIKeysTable.self, AuditLogTable.self, CatalogItemsTable.self, CreditAccountsTable.self, CreditLedgerTable.self,
-        InvitationsTable.self, MembershipsTable.self, OrgEmailDomainsTable.self, OrganizationsTable.self, RunsTable.self,
-        UsersTable.self,
+        InvitationsTable.self, MembershipsTable.self, OrgEmailDomainsTable.self, OrganizationsTable.self,
+        PublicCatalogItemsTable.self, RunsTable.self, UsersTable.self,
     ]
 }
 

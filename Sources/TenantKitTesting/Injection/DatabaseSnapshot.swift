@@ -210,8 +210,9 @@ public struct DatabaseSnapshot: Sendable, Equatable {
             """)
         if !p.mayManageHome {
             for table in ["memberships", "invitations", "org_email_domains", "api_keys"] {
-                // A key's own request records its use (`tenantkit_use_api_key()`, at most once a
-                // minute): the attacker's own key may change its `last_used_at`, nothing else.
+                // A key may record its own use (`tenantkit_use_api_key()`, at most once a minute,
+                // as authenticating does): the attacker's own key may change its `last_used_at`,
+                // nothing else.
                 let row = table == "api_keys"
                     ? "(to_jsonb(t) - CASE WHEN t.id = $2::uuid THEN 'last_used_at' ELSE '' END)::text"
                     : "t::text"

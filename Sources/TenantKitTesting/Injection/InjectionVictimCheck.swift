@@ -24,7 +24,7 @@ public struct InjectionVictimCheck: Sendable {
         let truth = try await context.asSuperuser { admin in
             try await admin.fetchOne("""
                 SELECT (SELECT name FROM organizations WHERE id = \(b)) AS name,
-                       ARRAY(SELECT id FROM catalog_items WHERE org_id = \(b) OR org_id IS NULL ORDER BY id) AS items,
+                       ARRAY(SELECT id FROM catalog_items WHERE org_id = \(b) UNION ALL SELECT id FROM public_catalog_items ORDER BY id) AS items,
                        (SELECT coalesce(sum(balance), 0)::bigint FROM ecu_accounts WHERE org_id = \(b)) AS balance,
                        ARRAY(SELECT user_id FROM memberships WHERE org_id = \(b) ORDER BY user_id) AS members
                 """, as: Truth.self)

@@ -87,7 +87,7 @@ public struct InjectionWorld: Sendable {
                    (SELECT id FROM users WHERE email = \(f.removedFromBEmail)) AS removed_from_b,
                    (SELECT id FROM api_keys WHERE prefix = \(f.prefix(of: f.keyOfBSecret))) AS key_of_b,
                    (SELECT id FROM api_keys WHERE prefix = \(f.prefix(of: f.revokedKeyOfBSecret))) AS revoked_key_of_b,
-                   (SELECT id FROM catalog_items WHERE org_id IS NULL ORDER BY slug LIMIT 1) AS public_item,
+                   (SELECT id FROM public_catalog_items ORDER BY slug LIMIT 1) AS public_item,
                    (SELECT id FROM catalog_items WHERE slug = \(f.privateSlugOfB)) AS private_item_of_b
             """, as: Ids.self)
         let secrets = try await InjectionSecret.valuesOnlyHeldBy(ids.orgB, besides: ids.orgA, on: admin)

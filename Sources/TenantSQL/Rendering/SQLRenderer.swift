@@ -21,7 +21,8 @@ public struct SQLRenderer {
 
     /// What a predicate guards: reads see the public catalog too, writes only the org's own rows.
     enum Access { case read, write }
-    /// Which rows of a mixed catalog a read sees: all it may, or one half of a split page.
+    /// Which rows of a mixed catalog a read of its table sees: both kinds (the table is then the
+    /// union ``writeCatalogUnion(_:columns:)`` writes), or one half of a split page.
     enum CatalogRows { case visible, publicOnly, ownOnly }
 
     let mode: Mode
@@ -32,6 +33,8 @@ public struct SQLRenderer {
     private var orgPlaceholder: String?
     /// Aliases visible at each nesting level, outermost first.
     private var levels: [[String: TableReference]] = []
+    /// The mixed catalog whose public half is being written: its organization column reads NULL.
+    private var publicRowsOf: TableReference?
 
     init(mode: Mode) { self.mode = mode }
 
@@ -80,7 +83,11 @@ public struct SQLRenderer {
                 sql += PostgresIdentifier(name).quoted
             case .column(let table, let name):
                 try checkVisible(table, column: name)
-                sql += PostgresIdentifier(table.alias).quoted + "." + (name == "*" ? "*" : PostgresIdentifier(name).quoted)
+                if table == publicRowsOf, name == table.scoping.orgColumn {
+                    sql += "NULL"  // the public rows belong to no organization
+                } else {
+                    sql += PostgresIdentifier(table.alias).quoted + "." + (name == "*" ? "*" : PostgresIdentifier(name).quoted)
+                }
             case .bind(let value):
                 try writeBind(value)
             case .subquery(let select):
@@ -101,6 +108,33 @@ public struct SQLRenderer {
     mutating func writeTable(_ table: TableReference) {
         sql += PostgresIdentifier(table.name).quoted
         if table.hasExplicitAlias { sql += " AS " + PostgresIdentifier(table.alias).quoted }
+    }
+
+    /// A mixed catalog as a FROM item: `(SELECT cols FROM private WHERE org = $n UNION ALL SELECT cols
+    /// FROM public) AS alias`, with NULL for the public rows' organization column. Only `columns`
+    /// (those the statement names) are read; the organization predicate sits in the private arm,
+    /// where an index (and, on Citus, shard pruning) can use it.
+    mutating func writeCatalogUnion(_ table: TableReference, columns: [String]) throws {
+        guard let orgColumn = table.scoping.orgColumn, let publicTable = table.scoping.publicTable else {
+            preconditionFailure("\(table) is not a mixed catalog")
+        }
+        let list = columns.map { PostgresIdentifier($0).quoted }
+        sql += "(SELECT " + list.joined(separator: ", ") + " FROM "
+        writeTable(table)
+        if predicateNeeded(for: table, .read) {
+            sql += " WHERE " + PostgresIdentifier(table.alias).quoted + "." + PostgresIdentifier(orgColumn).quoted + " = "
+            try writeOrgBind()
+        }
+        let publicList = zip(columns, list).map { $0.0 == orgColumn ? "NULL" : $0.1 }
+        sql += " UNION ALL SELECT " + publicList.joined(separator: ", ") + " FROM " + PostgresIdentifier(publicTable).quoted
+        sql += ") AS " + PostgresIdentifier(table.alias).quoted
+    }
+
+    /// Runs `body` (the public half of a split page) with `table`'s organization column read as NULL.
+    mutating func writingPublicRows(of table: TableReference, _ body: (inout SQLRenderer) throws -> Void) throws {
+        publicRowsOf = table
+        defer { publicRowsOf = nil }
+        try body(&self)
     }
 
     /// `"column" = value, ...` for UPDATE SET and ON CONFLICT DO UPDATE SET.
@@ -129,23 +163,21 @@ public struct SQLRenderer {
     /// True when INSERT stamps the organization column.
     func stampsOrgID(_ table: TableReference) -> Bool { predicateNeeded(for: table, .write) }
 
+    /// True when a statement writes an organization predicate for `table` in its own WHERE or ON:
+    /// a mixed catalog's read carries it inside the union, or, split, in the own half only.
+    func writesPredicate(for table: TableReference, _ access: Access, rows: CatalogRows = .visible) -> Bool {
+        guard predicateNeeded(for: table, access) else { return false }
+        return table.scoping.kind != .mixedCatalog || access == .write || rows == .ownOnly
+    }
+
     /// Writes the organization predicate for `table` (if any), then `condition` (if any), ANDed.
     mutating func writeConditions(
         scoping table: TableReference, for access: Access, rows: CatalogRows = .visible, then condition: SQLFragment?
     ) throws {
         var wrote = false
-        if predicateNeeded(for: table, access), let orgColumn = table.scoping.orgColumn {
-            let column = PostgresIdentifier(table.alias).quoted + "." + PostgresIdentifier(orgColumn).quoted
-            if table.scoping.kind == .mixedCatalog && access == .read && rows == .publicOnly {
-                sql += "\(column) IS NULL"
-            } else if table.scoping.kind == .mixedCatalog && access == .read && rows == .visible {
-                sql += "(\(column) IS NULL OR \(column) = "
-                try writeOrgBind()
-                sql += ")"
-            } else {
-                sql += "\(column) = "
-                try writeOrgBind()
-            }
+        if writesPredicate(for: table, access, rows: rows), let orgColumn = table.scoping.orgColumn {
+            sql += PostgresIdentifier(table.alias).quoted + "." + PostgresIdentifier(orgColumn).quoted + " = "
+            try writeOrgBind()
             wrote = true
         }
         if let condition {
@@ -236,7 +268,7 @@ public struct TenantSQLError: Error, Sendable, CustomStringConvertible, Equatabl
         public static let emptyStatement = Kind(raw: "empty statement")
         /// Unscoped access was asked for without a reason.
         public static let missingReason = Kind(raw: "missing reason")
-        /// A statement asked for a rendering its shape does not allow (``Select/splittingPublicAndOwnRows()``).
+        /// A statement's shape cannot be rendered (a read of a mixed catalog that selects `*`).
         public static let unsupportedShape = Kind(raw: "unsupported shape")
         public var description: String { raw }
     }

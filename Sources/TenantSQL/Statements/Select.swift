@@ -13,8 +13,9 @@ import TenantKitPostgres
 ///     .limit(20)
 /// let rows = try await scope.fetchAll(recent, as: RecentRun.self)
 /// // SELECT "runs"."id", "runs"."status", "item"."name" FROM "runs"
-/// //   JOIN "catalog_items" AS "item" ON ("item"."org_id" IS NULL OR "item"."org_id" = $1)
-/// //     AND "item"."id" = "runs"."catalog_item_id"
+/// //   JOIN (SELECT "id", "name" FROM "catalog_items" AS "item" WHERE "item"."org_id" = $1
+/// //         UNION ALL SELECT "id", "name" FROM "public_catalog_items") AS "item"
+/// //     ON "item"."id" = "runs"."catalog_item_id"
 /// //   WHERE "runs"."org_id" = $1 AND "runs"."status" = ANY($2) ORDER BY "runs"."created_at" DESC LIMIT $3
 /// ```
 public struct Select: Statement {
@@ -45,8 +46,6 @@ public struct Select: Statement {
     var limitCount: Int?
     var offsetCount: Int?
     var lock: Lock?
-    /// Render a scoped read of a mixed catalog as a union of its public and its own rows.
-    var splitsPublicAndOwnRows = false
 
     init(source: TableReference) { self.source = source }
 
@@ -177,34 +176,6 @@ public struct Select: Statement {
         return page.orderBy(descending ? first.desc : first.asc, descending ? second.desc : second.asc).limit(limit)
     }
 
-    /// For a page of a ``TableScoping/mixedCatalog`` table read in a scope: the public rows and the
-    /// organization's own, each ordered and limited on its own, then merged.
-    ///
-    /// `(public OR own) ORDER BY k LIMIT n` makes the planner OR two index conditions into a bitmap
-    /// and sort every match, which grows with the catalog; each branch here is an ordered index scan
-    /// that stops after `n` rows, so a page costs the same with 100 organizations or 10,000.
-    ///
-    /// ```swift
-    /// let c = CatalogItemsTable.table
-    /// let page = Select.from(c).columns(c.id, c.name)
-    ///     .keysetPage(by: c.name, c.id, after: cursor, limit: 50)
-    ///     .splittingPublicAndOwnRows()
-    /// // (SELECT "catalog_items"."id", "catalog_items"."name" FROM "catalog_items"
-    /// //    WHERE "catalog_items"."org_id" IS NULL ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT $1)
-    /// // UNION ALL (SELECT ... WHERE "catalog_items"."org_id" = $2 ORDER BY ... LIMIT $3)
-    /// // ORDER BY "name", "id" LIMIT $4
-    /// ```
-    ///
-    /// Outside a scope (``UnscopedAccess``) the statement renders as it would without this. The
-    /// statement must have no joins, grouping, `DISTINCT`, `OFFSET` or lock, must have a `LIMIT`,
-    /// and must order by selected columns (the merge orders by their names); otherwise rendering
-    /// fails with ``TenantSQLError/Kind-swift.struct/unsupportedShape``.
-    public func splittingPublicAndOwnRows() -> Select {
-        var copy = self
-        copy.splitsPublicAndOwnRows = true
-        return copy
-    }
-
     /// The statement as a scalar subquery: `(SELECT ...)`, typed by the caller (NULL when no row).
     public func scalar<V>(as type: V.Type) -> SQLExpression<V?> {
         SQLExpression(SQLFragment(.text("("), .subquery(self), .text(")")))
@@ -221,47 +192,52 @@ public struct Select: Statement {
     /// Subqueries directly inside this statement (not nested deeper).
     public var subqueries: [Select] { allFragments.flatMap(\.subqueries) }
 
-    private var allFragments: [SQLFragment] {
+    var allFragments: [SQLFragment] {
         items.map(\.fragment) + joins.map(\.condition) + [filter, havingFilter].compactMap { $0 }
             + grouping + ordering.map(\.fragment)
     }
 
+    /// A scoped read of a ``TableScoping/mixedCatalog(publicRowsIn:)`` table that is one page (it
+    /// orders by selected columns and has a `LIMIT`, but no join, grouping, `DISTINCT`, `OFFSET` or
+    /// lock) renders as its own rows and the public ones, each ordered and limited on its own, then
+    /// merged: `(SELECT ... WHERE org_id = $1 ORDER BY k LIMIT $2) UNION ALL (SELECT ... FROM public
+    /// ORDER BY k LIMIT $3) ORDER BY k LIMIT $4`. Each half is an ordered index scan that stops after
+    /// a page, so a page costs the same with 100 organizations or 10,000. Any other read of it reads
+    /// the union as its FROM item (``SQLRenderer/writeCatalogUnion(_:columns:)``).
     public func render(into r: inout SQLRenderer) throws {
-        if splitsPublicAndOwnRows, r.predicateNeeded(for: source, .read), source.scoping.kind == .mixedCatalog {
-            try renderPublicAndOwnRows(into: &r)
+        if source.scoping.kind == .mixedCatalog, r.predicateNeeded(for: source, .read), let merge = try pageMergeOrder() {
+            try renderPublicAndOwnRows(into: &r, mergingBy: merge)
         } else {
             try render(into: &r, rows: .visible)
         }
     }
 
-    private func renderPublicAndOwnRows(into r: inout SQLRenderer) throws {
-        func refuse(_ reason: String) -> TenantSQLError {
-            TenantSQLError(.unsupportedShape, "a page of \(source.name) split into public and own rows \(reason)")
-        }
-        guard joins.isEmpty, grouping.isEmpty, havingFilter == nil, !isDistinct, offsetCount == nil, lock == nil else {
-            throw refuse("cannot have joins, GROUP BY, HAVING, DISTINCT, OFFSET or a lock")
-        }
-        guard let limitCount, !ordering.isEmpty else { throw refuse("needs ORDER BY and LIMIT") }
-        // The merge orders by output names, so each term must be a column in the SELECT list
-        // (every column when the list is the default `alias.*`).
+    /// The output names a split page merges by, or nil when this statement is not such a page.
+    private func pageMergeOrder() throws -> [String]? {
+        guard joins.isEmpty, grouping.isEmpty, havingFilter == nil, !isDistinct, offsetCount == nil, lock == nil,
+              limitCount != nil, !ordering.isEmpty else { return nil }
+        _ = try columnsRead(of: source)  // refuses `*` before anything else
         func column(_ fragment: SQLFragment) -> String? {
-            guard fragment.parts.count == 1, case .column(let table, let name) = fragment.parts[0], table == source, name != "*" else {
-                return nil
-            }
+            guard fragment.parts.count == 1, case .column(let table, let name) = fragment.parts[0], table == source else { return nil }
             return name
         }
         var outputNames: [String: String] = [:]
         for item in items { if let name = column(item.fragment) { outputNames[name] = outputNames[name] ?? item.label ?? name } }
-        let names: [String] = try ordering.map { term in
-            guard let name = column(term.fragment), let output = items.isEmpty ? name : outputNames[name] else {
-                throw refuse("must order by columns it selects")
-            }
-            return output
+        var names: [String] = []
+        for term in ordering {
+            guard let name = column(term.fragment), let output = outputNames[name] else { return nil }
+            names.append(output)
         }
+        return names
+    }
+
+    private func renderPublicAndOwnRows(into r: inout SQLRenderer, mergingBy names: [String]) throws {
+        // The own half first: a UNION's column types come from its first branch, and the public
+        // half's organization column is an untyped NULL.
         r.write("(")
-        try render(into: &r, rows: .publicOnly)
-        r.write(") UNION ALL (")
         try render(into: &r, rows: .ownOnly)
+        r.write(") UNION ALL (")
+        try r.writingPublicRows(of: source) { try render(into: &$0, rows: .publicOnly) }
         r.write(") ORDER BY ")
         for (i, term) in ordering.enumerated() {
             if i > 0 { r.write(", ") }
@@ -269,7 +245,44 @@ public struct Select: Statement {
             term.writeDirection(into: &r)
         }
         r.write(" LIMIT ")
-        try r.writeBind(Int64(limitCount))
+        try r.writeBind(Int64(limitCount!))
+    }
+
+    /// The columns of `table` the statement names anywhere, its subqueries included, sorted. A
+    /// mixed catalog's two tables differ in the organization column, so `*` cannot be read.
+    private func columnsRead(of table: TableReference) throws -> [String] {
+        var names = Set<String>()
+        collectColumns(of: table, into: &names)
+        if (table == source && items.isEmpty) || names.contains("*") {
+            throw TenantSQLError(
+                .unsupportedShape,
+                "a read of \(table.name) must name its columns: its public rows are in \(table.scoping.publicTable ?? "?"), which has no \(table.scoping.orgColumn ?? "?")")
+        }
+        return names.sorted()
+    }
+
+    private func collectColumns(of table: TableReference, into names: inout Set<String>) {
+        for fragment in allFragments {
+            for part in fragment.parts {
+                switch part {
+                case .column(let referenced, let name) where referenced == table: names.insert(name)
+                case .subquery(let select): select.collectColumns(of: table, into: &names)
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Writes `table` as a FROM item: a mixed catalog's union (or one half of it), else its name.
+    private func writeFromItem(_ table: TableReference, rows: SQLRenderer.CatalogRows, into r: inout SQLRenderer) throws {
+        guard table.scoping.kind == .mixedCatalog, let publicTable = table.scoping.publicTable else {
+            return r.writeTable(table)
+        }
+        switch rows {
+        case .visible: try r.writeCatalogUnion(table, columns: columnsRead(of: table))
+        case .ownOnly: r.writeTable(table)
+        case .publicOnly: r.write(PostgresIdentifier(publicTable).quoted + " AS " + PostgresIdentifier(table.alias).quoted)
+        }
     }
 
     private func render(into r: inout SQLRenderer, rows: SQLRenderer.CatalogRows) throws {
@@ -281,14 +294,14 @@ public struct Select: Statement {
                 try r.writeList(items)
             }
             r.write(" FROM ")
-            r.writeTable(source)
+            try writeFromItem(source, rows: rows, into: &r)
             for join in joins {
                 r.write(" \(join.kind.rawValue) ")
-                r.writeTable(join.table)
+                try writeFromItem(join.table, rows: .visible, into: &r)
                 r.write(" ON ")
                 try r.writeConditions(scoping: join.table, for: .read, then: join.condition)
             }
-            if r.predicateNeeded(for: source, .read) || filter != nil {
+            if r.writesPredicate(for: source, .read, rows: rows) || filter != nil {
                 r.write(" WHERE ")
                 try r.writeConditions(scoping: source, for: .read, rows: rows, then: filter)
             }

@@ -6,8 +6,10 @@ import TenantKitPostgres
 /// - ``tenant``: every row belongs to one organization (`org_id NOT NULL`). Reads and writes get
 ///   `alias.org_id = $n`.
 /// - ``global``: no organization (users). No predicate.
-/// - ``mixedCatalog``: rows with `org_id IS NULL` are public, the others private to their org.
-///   Reads get `(alias.org_id IS NULL OR alias.org_id = $n)`, writes `alias.org_id = $n` (own rows only).
+/// - ``mixedCatalog(publicRowsIn:)``: each organization's private rows, plus public rows that live
+///   in a second table without the organization column. A read sees the org's rows and the public
+///   ones (`UNION ALL`, the public rows' organization column `NULL`); a write gets `alias.org_id = $n`
+///   and touches the org's own rows only.
 public struct TableScoping: Sendable, Hashable, CustomStringConvertible {
     /// The three kinds of table.
     public enum Kind: Sendable, Hashable { case tenant, global, mixedCatalog }
@@ -15,6 +17,14 @@ public struct TableScoping: Sendable, Hashable, CustomStringConvertible {
     public let kind: Kind
     /// The column holding the organization id; nil for global tables.
     public let orgColumn: String?
+    /// For a mixed catalog, the table of its public rows (the same columns but the organization's).
+    public let publicTable: String?
+
+    init(kind: Kind, orgColumn: String?, publicTable: String? = nil) {
+        self.kind = kind
+        self.orgColumn = orgColumn
+        self.publicTable = publicTable
+    }
 
     /// A tenant table whose organization column is `org_id`.
     public static let tenant = TableScoping(kind: .tenant, orgColumn: "org_id")
@@ -22,8 +32,11 @@ public struct TableScoping: Sendable, Hashable, CustomStringConvertible {
     public static func tenant(orgColumn: String) -> TableScoping { TableScoping(kind: .tenant, orgColumn: orgColumn) }
     /// A table without organizations.
     public static let global = TableScoping(kind: .global, orgColumn: nil)
-    /// Public rows (`org_id IS NULL`) plus private rows of each organization.
-    public static let mixedCatalog = TableScoping(kind: .mixedCatalog, orgColumn: "org_id")
+    /// Private rows of each organization (organization column `org_id`) plus the public rows of
+    /// `publicTable`, which has the same columns but `org_id`.
+    public static func mixedCatalog(publicRowsIn publicTable: String) -> TableScoping {
+        TableScoping(kind: .mixedCatalog, orgColumn: "org_id", publicTable: publicTable)
+    }
 
     /// True for tables a statement may only name inside a scope.
     public var needsScope: Bool { kind != .global }
@@ -32,7 +45,7 @@ public struct TableScoping: Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .tenant: "tenant(\(orgColumn ?? "?"))"
         case .global: "global"
-        case .mixedCatalog: "mixedCatalog(\(orgColumn ?? "?"))"
+        case .mixedCatalog: "mixedCatalog(\(orgColumn ?? "?"), public rows in \(publicTable ?? "?"))"
         }
     }
 }

@@ -48,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         let run = String(UUID().uuidString.prefix(6)).lowercased()
         let curator = try await PostgresConnection.connect(owner)
         for (slug, name) in [("gpt-\(run)", "GPT (public)"), ("llama-\(run)", "Llama (public)")] {
-            try await curator.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', \(slug), \(name))")
+            try await curator.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', \(slug), \(name))")
         }
         await curator.close()
 

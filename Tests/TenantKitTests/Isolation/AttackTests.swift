@@ -191,7 +191,7 @@ import Testing
                            (SELECT id FROM runs WHERE org_id = \(b.id)) AS run
                     """, as: BOnly.self)
             }
-            let publicItem = try await Iso.asApp(db, org: a.id) { try await $0.fetchOne("SELECT id FROM catalog_items WHERE org_id IS NULL", as: UUID.self) }
+            let publicItem = try await Iso.asApp(db, org: a.id) { try await $0.fetchOne("SELECT id FROM public_catalog_items", as: UUID.self) }
 
             // A slug only B uses is free in A: uniqueness is per org, so the insert tells A nothing.
             try await Iso.asApp(db, org: a.id) { app async throws in
@@ -610,7 +610,7 @@ import Testing
             let secret = "secret-\(UUID().uuidString)"
             let scopeA = OrgScope(orgID: a.id, actor: .user(a.userID), context: TestDatabase.context, on: pool)
             let items = CatalogItemsTable.table
-            let query = try scopeA.render(Select.from(items).where(items.name == secret))
+            let query = try scopeA.render(Select.from(items).columns(items.id).where(items.name == secret))
             #expect(!"\(query)".contains(secret) && !"\(query)".contains(a.id.uuidString.lowercased()))
             #expect(!"\(try scopeA.contextStatement(backendPID: 1))".contains(a.id.uuidString.lowercased()))
 

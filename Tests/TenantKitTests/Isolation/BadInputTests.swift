@@ -148,7 +148,7 @@ import Testing
             let emptyKey = await post(-1, "")
             #expect(emptyKey?.code == .checkViolation && emptyKey?.constraint == "ecu_ledger_idempotency_key_check")
 
-            let publicItem = try await scope.fetchOne("SELECT id FROM catalog_items WHERE org_id IS NULL", as: UUID.self)
+            let publicItem = try await scope.fetchOne("SELECT id FROM public_catalog_items", as: UUID.self)
             let cost = await Iso.error(PostgresError.self) {
                 try await scope.execute(Insert.into(runs).values(runs.catalogItemID.set(publicItem), runs.cost.set(-5)))
             }

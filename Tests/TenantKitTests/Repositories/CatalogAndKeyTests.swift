@@ -8,7 +8,7 @@ import Testing
     /// Public items as the owner would curate them (the application role cannot write them).
     func addPublic(_ w: World, _ slugs: [String]) async throws {
         for slug in slugs {
-            try await w.admin.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', \(slug), \("Public " + slug))")
+            try await w.admin.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', \(slug), \("Public " + slug))")
         }
     }
 

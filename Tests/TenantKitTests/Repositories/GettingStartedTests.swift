@@ -11,7 +11,7 @@ import Testing
             let store = w.store
             // Left to the reader: the platform's public catalog, ECU bought for Acme, a request id, a second org.
             let itemID = try await w.admin.fetchOne(
-                "INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', 'gpt-4o', 'GPT-4o') RETURNING id", as: UUID.self)
+                "INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', 'gpt-4o', 'GPT-4o') RETURNING id", as: UUID.self)
             let requestID = "request-1"
 
             let ada = try await store.createUser(email: "ada@acme.test", emailVerified: true)

@@ -56,7 +56,7 @@ final class LoadWorld: Sendable {
                 try await key.install(on: connection)
                 for n in 1...publicItems {
                     try await connection.execute(
-                        "INSERT INTO catalog_items (org_id, kind, slug, name, metadata) VALUES (NULL, 'model', \("public-\(n)"), \("Public model \(n)"), \(JSONB(["family": "public", "context": "128k"])))")
+                        "INSERT INTO public_catalog_items (kind, slug, name, metadata) VALUES ('model', \("public-\(n)"), \("Public model \(n)"), \(JSONB(["family": "public", "context": "128k"])))")
                 }
             }
             let app = owner.with(user: "tenantkit_app")

@@ -202,15 +202,16 @@ final class BenchEnvironment: @unchecked Sendable {
                                          || '_bench-secret-' || n, 'UTF8')),
                        '\(user)'
                 FROM generate_series(1, \(db.orgs)) n;
-            INSERT INTO catalog_items (id, org_id, kind, slug, name)
-                SELECT \(BenchIDs.sql(BenchIDs.publicItemPrefix, "n")), NULL, 'model', \(scrambled) || '-p' || n, 'Public item ' || n
+            INSERT INTO public_catalog_items (id, kind, slug, name)
+                SELECT \(BenchIDs.sql(BenchIDs.publicItemPrefix, "n")), 'model', \(scrambled) || '-p' || n, 'Public item ' || n
                 FROM generate_series(1, \(db.publicItems)) n;
             INSERT INTO catalog_items (id, org_id, kind, slug, name)
                 SELECT \(BenchIDs.sql(BenchIDs.privateItemPrefix, "n")), \(orgOfItem), 'model', \(scrambled) || '-' || n, 'Item ' || n
                 FROM generate_series(1, \(db.orgs * db.itemsPerOrg)) n;
             WITH run AS (
-                INSERT INTO runs (org_id, id, catalog_item_id, user_id, cost, status, created_at)
+                INSERT INTO runs (org_id, id, catalog_item_id, public_catalog_item_id, user_id, cost, status, created_at)
                 SELECT \(orgOfRun), \(BenchIDs.sql(BenchIDs.runPrefix, "n")), '\(BenchIDs.publicItem.uuidString.lowercased())',
+                       '\(BenchIDs.publicItem.uuidString.lowercased())',
                        '\(user)', n % 1000,
                        (ARRAY['queued', 'running', 'succeeded', 'failed'])[n % 4 + 1], now() - n * interval '1 second'
                 FROM generate_series(1, \(db.runCount)) n
@@ -245,11 +246,11 @@ final class BenchEnvironment: @unchecked Sendable {
     /// workloads 1 and 3 read, and for that role only the policies of before issue 10 (0005 and
     /// 0007 as they were: an InitPlan of `current_setting`). No write policies: it only reads.
     static let plainSettingSQL = """
-        GRANT SELECT ON runs, catalog_items TO \(plainRole);
+        GRANT SELECT ON runs, catalog_items, public_catalog_items TO \(plainRole);
         CREATE POLICY bench_plain_runs_read ON runs FOR SELECT TO \(plainRole)
             USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
         CREATE POLICY bench_plain_catalog_items_read ON catalog_items FOR SELECT TO \(plainRole)
-            USING (org_id IS NULL OR org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
+            USING (org_id = (SELECT nullif(current_setting('tenantkit.org_id', true), '')::uuid));
         """
 
     /// pgbench cannot compute an HMAC, and a claim is bound to the backend it is sent on, so its

@@ -14,7 +14,7 @@ struct CatalogRow: Decodable, Sendable {
 }
 
 /// The page query: public plus the org's private items after a slug cursor, 50 at a time, each
-/// half an ordered index scan (`splittingPublicAndOwnRows`, as `CatalogRepository.page` does).
+/// half an ordered index scan (a scoped page of a mixed catalog renders so, as in `CatalogRepository.page`).
 func catalogPageStatement(after cursor: String) -> Select {
     let items = CatalogItemsTable.table
     return Select.from(items)
@@ -22,7 +22,6 @@ func catalogPageStatement(after cursor: String) -> Select {
         .where(items.slug > cursor)
         .orderBy(items.slug)
         .limit(50)
-        .splittingPublicAndOwnRows()
 }
 
 /// Page requests: a random org and a random slug cursor each, fixed by the seed.

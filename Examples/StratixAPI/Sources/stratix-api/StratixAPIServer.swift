@@ -83,7 +83,7 @@ struct Database {
                 try await key.install(on: connection)
                 // The public catalog is the platform's: rows with no org, written as the owner.
                 for (slug, name) in [("gpt-4o", "GPT-4o"), ("llama-3-70b", "Llama 3 70B"), ("mistral-large", "Mistral Large")] {
-                    try await connection.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', \(slug), \(name))")
+                    try await connection.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', \(slug), \(name))")
                 }
             }
             // The throwaway server's superuser stands in for a platform operator's login.

@@ -34,7 +34,7 @@ func withStratixWorld(_ body: (StratixWorld) async throws -> Void) async throws 
     try await TestDatabase.with(template: .migrated) { db in
         try await PostgresConnection.withConnection(db.configuration) { owner in
             for (slug, name) in zip(["public-gpt", "public-llama"], publicItemNames) {
-                try await owner.execute("INSERT INTO catalog_items (org_id, kind, slug, name) VALUES (NULL, 'model', \(slug), \(name))")
+                try await owner.execute("INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', \(slug), \(name))")
             }
         }
         // The superuser stands in for a platform operator's login (grants need one).

@@ -66,7 +66,8 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "TenantKitMigrationsTests", dependencies: ["TenantKitMigrations", "TenantKitDoctor", "TenantKitPostgres", "TenantKit", "TenantKitTesting"]),
+        // The CLI too: the Citus suite tells the demo's story on the cluster.
+        .testTarget(name: "TenantKitMigrationsTests", dependencies: ["TenantKitMigrations", "TenantKitDoctor", "TenantKitPostgres", "TenantKit", "TenantKitTesting", "tenantkit"]),
         .testTarget(name: "TenantSQLTests", dependencies: ["TenantSQL", "TenantKitPostgres", "TenantKitTesting"]),
         .testTarget(
             name: "TenantKitTests",

@@ -104,6 +104,8 @@ struct CitusDistributionTests {
                               ("errors", cluster.errorsKeepTheirMeaning),
                               ("leak harness", cluster.leakHarnessFindsNothing),
                               ("tenant isolation", cluster.isolatingATenantKeepsItsWall),
+                              ("the demo's story", cluster.demoStoryRunsDistributed),
+                              ("curation", cluster.curationThroughUnscopedAccessIsAudited),
                               ("measurements", cluster.measureOneServerAgainstTheCluster)] as [(String, @Sendable () async throws -> Void)] {
             do { try await check() } catch { Issue.record(error, "\(name): \(error)") }
         }

@@ -317,6 +317,30 @@ $$;
 ALTER FUNCTION public.tenantkit_authenticate_api_key(p_prefix text, p_key_hash bytea) OWNER TO tenantkit_owner;
 
 --
+-- Name: tenantkit_catalog_items_keep_ids(); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE FUNCTION public.tenantkit_catalog_items_keep_ids() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'a catalog item keeps its id'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'catalog_items_id_fixed', TABLE = 'catalog_items';
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.public_catalog_items p WHERE p.id = NEW.id) THEN
+        RAISE EXCEPTION 'a catalog item may not take a public item''s id'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'catalog_items_id_unique', TABLE = 'catalog_items';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION public.tenantkit_catalog_items_keep_ids() OWNER TO tenantkit_owner;
+
+--
 -- Name: tenantkit_change_email(text); Type: FUNCTION; Schema: public; Owner: tenantkit_owner
 --
 
@@ -2207,6 +2231,13 @@ CREATE TRIGGER audit_log_append_only_statement BEFORE DELETE OR UPDATE OR TRUNCA
 
 
 --
+-- Name: catalog_items catalog_items_keep_ids; Type: TRIGGER; Schema: public; Owner: tenantkit_owner
+--
+
+CREATE TRIGGER catalog_items_keep_ids BEFORE INSERT OR UPDATE OF id ON public.catalog_items FOR EACH ROW EXECUTE FUNCTION public.tenantkit_catalog_items_keep_ids();
+
+
+--
 -- Name: ecu_ledger ecu_ledger_post; Type: TRIGGER; Schema: public; Owner: tenantkit_owner
 --
 
@@ -2881,6 +2912,14 @@ GRANT ALL ON FUNCTION public.tenantkit_audit_verify_checkpoint(p_org_id uuid, p_
 
 REVOKE ALL ON FUNCTION public.tenantkit_authenticate_api_key(p_prefix text, p_key_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.tenantkit_authenticate_api_key(p_prefix text, p_key_hash bytea) TO tenantkit_app;
+
+
+--
+-- Name: FUNCTION tenantkit_catalog_items_keep_ids(); Type: ACL; Schema: public; Owner: tenantkit_owner
+--
+
+REVOKE ALL ON FUNCTION public.tenantkit_catalog_items_keep_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.tenantkit_catalog_items_keep_ids() TO tenantkit_app;
 
 
 --

@@ -71,12 +71,12 @@ public struct TestDatabase: Sendable {
     /// A pool on this database (as the superuser, or as `user` when given).
     public func makePool(
         user: String? = nil, maxConnections: Int = 4, acquireTimeout: Duration = .seconds(10),
-        observability: PostgresObservability = .bootstrapped
+        observability: PostgresObservability = .bootstrapped, taintedConnections: TaintedConnections = .reset
     ) -> PostgresPool {
         let configuration = user.map { self.configuration.with(user: $0) } ?? self.configuration
         return PostgresPool(
-            configuration: configuration, maxConnections: maxConnections, acquireTimeout: acquireTimeout, logger: Self.logger,
-            observability: observability)
+            configuration: configuration, maxConnections: maxConnections, acquireTimeout: acquireTimeout,
+            taintedConnections: taintedConnections, logger: Self.logger, observability: observability)
     }
 
     /// The logger of the pools and connections made here: warnings and errors only, unless

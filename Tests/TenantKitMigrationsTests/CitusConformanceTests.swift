@@ -41,7 +41,7 @@ extension CitusTestCluster {
     /// an API key's request), captured as the repositories send it and EXPLAINed in its own scope:
     /// each is a router plan (Citus "Task Count: 1").
     func everyScopedStatementIsARouterPlan() async throws {
-        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 2)
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 2, taintedConnections: .close)
         let operators = PostgresPool(configuration: coordinator, maxConnections: 1)
         let store = TenantStore(pool: pool, key: Self.key, transport: .setLocal)
         let cy = try await store.createUser(email: "cy@initech.test", emailVerified: true)
@@ -137,7 +137,7 @@ extension CitusTestCluster {
             "insufficient ECU balance: 0 available, 7 requested",
             "invalid input: domain globex.test must be verified before auto-join is enabled",
         ]
-        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 2)
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 2, taintedConnections: .close)
         let operators = PostgresPool(configuration: coordinator, maxConnections: 1)
         let onCluster = try await Self.mistakes(TenantStore(pool: pool, key: Self.key, transport: .setLocal), operators: operators)
         #expect(onCluster == expected)
@@ -264,7 +264,7 @@ extension CitusTestCluster {
             let single = try await Self.Target(name: "one server", store: TenantStore(pool: db.makePool(user: "tenantkit_app", maxConnections: 1), key: .forTesting),
                                               admin: db.configuration)
             let cluster = try await Self.Target(name: "cluster", store: TenantStore(
-                pool: PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1), key: Self.key, transport: .setLocal),
+                pool: PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1, taintedConnections: .close), key: Self.key, transport: .setLocal),
                 admin: coordinator)
             let targets = [single, cluster]
             let operations: [(String, @Sendable (Target, Int) async throws -> Void)] = [

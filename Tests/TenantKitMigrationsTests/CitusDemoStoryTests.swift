@@ -37,7 +37,7 @@ extension CitusTestCluster {
     /// The platform curates the public catalog through `UnscopedAccess`: the item reaches every
     /// org, and the access is in the audited org's chain.
     func curationThroughUnscopedAccessIsAudited() async throws {
-        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1)
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1, taintedConnections: .close)
         let operators = PostgresPool(configuration: coordinator, maxConnections: 1)
         let store = TenantStore(pool: pool, key: Self.key, transport: .setLocal)
         let admin = try await store.createUser(email: "curator@umbrella.test", emailVerified: true)

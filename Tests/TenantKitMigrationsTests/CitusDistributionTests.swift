@@ -106,6 +106,7 @@ struct CitusDistributionTests {
                               ("tenant isolation", cluster.isolatingATenantKeepsItsWall),
                               ("the demo's story", cluster.demoStoryRunsDistributed),
                               ("curation", cluster.curationThroughUnscopedAccessIsAudited),
+                              ("worker sessions", cluster.taintedConnectionsTakeTheirWorkerSessionsAlongOnlyWhenClosed),
                               ("measurements", cluster.measureOneServerAgainstTheCluster)] as [(String, @Sendable () async throws -> Void)] {
             do { try await check() } catch { Issue.record(error, "\(name): \(error)") }
         }
@@ -209,7 +210,7 @@ struct CitusTestCluster: Sendable {
     /// org's scope that tries to claim the other.
     func tenantStoreWorksOnTheWorkers() async throws {
         let key = try TenantContextKey(secret: [UInt8](repeating: 0xab, count: 32))
-        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1)
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1, taintedConnections: .close)
         let store = TenantStore(pool: pool, key: key, transport: .setLocal)
         let ada = try await store.createUser(email: "ada@acme.test", emailVerified: true)
         let bob = try await store.createUser(email: "bob@globex.test", emailVerified: true)

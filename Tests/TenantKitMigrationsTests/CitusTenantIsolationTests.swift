@@ -13,7 +13,7 @@ extension CitusTestCluster {
     /// shard holds that org's rows alone, every placement keeps its RLS and policies (doctor agrees),
     /// the org's statements still route to one shard, and another org sees none of it.
     func isolatingATenantKeepsItsWall() async throws {
-        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1)
+        let pool = PostgresPool(configuration: coordinator.with(user: "tenantkit_app"), maxConnections: 1, taintedConnections: .close)
         let operators = PostgresPool(configuration: coordinator, maxConnections: 1)
         let store = TenantStore(pool: pool, key: Self.key, transport: .setLocal)
         func tenant(_ name: String) async throws -> (org: UUID, active: ActiveOrg, item: UUID, run: UUID) {

@@ -63,6 +63,40 @@ import Testing
         }
     }
 
+    /// `taintedConnections: .close` (for a Citus coordinator, whose worker connections outlive a
+    /// `DISCARD ALL`): a tainted connection is closed, its backend gone, and the next lease gets a
+    /// new one; a static lease still keeps its connection.
+    @Test func aPoolThatClosesTaintedConnectionsNeverLeasesOneAgain() async throws {
+        try await TestDatabase.with { db in
+            let pool = PostgresPool(configuration: db.configuration, maxConnections: 1, taintedConnections: .close)
+            let staticPID = try await pool.withConnection { c in
+                _ = try await c.query("SELECT \(1)::int8")
+                return c.backendPID
+            }
+            let taintedPID = try await pool.withConnection { c in
+                #expect(c.backendPID == staticPID, "a static lease keeps its connection")
+                _ = try await c.query(PostgresQuery(unsafeSQL: "SET work_mem = '7MB'"))
+                #expect(c.isTainted)
+                return c.backendPID
+            }
+            let (nextPID, workMem) = try await pool.withConnection { c in
+                (c.backendPID, try await c.fetchOne("SELECT current_setting('work_mem')", as: String.self))
+            }
+            #expect(nextPID != taintedPID)
+            #expect(workMem != "7MB")
+            // The backend exits once it reads the close; give it up to two seconds.
+            var remaining = 1
+            for _ in 0..<40 where remaining > 0 {
+                remaining = try await PostgresConnection.withConnection(db.configuration) {
+                    try await $0.fetchOne("SELECT count(*)::int FROM pg_stat_activity WHERE pid = \(Int(taintedPID))", as: Int.self)
+                }
+                if remaining > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(remaining == 0, "the tainted connection's backend has ended")
+            await pool.close()
+        }
+    }
+
     @Test func aStaticLeaseCostsNothingExtra() async throws {
         try await TestDatabase.with { db in
             let pool = db.makePool(maxConnections: 1)

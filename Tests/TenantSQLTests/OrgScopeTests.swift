@@ -40,6 +40,32 @@ import Testing
         }
     }
 
+    /// Pages of the catalog in shapes a review found failing once the page split became automatic:
+    /// ordered by the organization column, a page nested in another's filter, a label that an
+    /// ordering column's name repeats, and a lock (refused by name).
+    @Test func catalogPagesOfEveryShapeReturnTheVisibleRows() async throws {
+        try await withSeededDatabase { _, pool in
+            let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: pool)
+            let i = Items.table, j = Items.as("j")
+            struct Row: Decodable, Equatable { let orgID: UUID?; let name: String }
+            // The org's own items first (NULLs sort last).
+            let ownFirst = try await scope.fetchAll(Select.from(i).columns(i.orgID, i.name).orderBy(i.orgID.asc, i.name.asc).limit(3), as: Row.self)
+            #expect(ownFirst == [Row(orgID: orgA, name: "Private A"), Row(orgID: nil, name: "Public one"), Row(orgID: nil, name: "Public two")])
+            // A page inside the filter of the public half of another page: both read org_id as NULL there.
+            let first = Select.from(j).columns(j.name).where(j.orgID.isNull).orderBy(j.name).limit(1).scalar(as: String.self)
+            let nested = Select.from(i).columns(i.name).where(i.name == first || i.orgID.isNotNull).orderBy(i.name).limit(5)
+            #expect(try await scope.fetchAll(nested, as: String.self) == ["Private A", "Public one"])
+            // A label repeating the ordering column's name: read through the union, not merged by name.
+            let labelled = Select.from(i).columns(i.name.as("slug"), i.slug).orderBy(i.slug).limit(2)
+            let names = try await scope.query(labelled).map { try $0.decode(String.self, at: 0) }
+            #expect(names == ["Private A", "Public one"])  // by slug: private-a, public-one
+            #expect(try scope.render(labelled).sql.hasPrefix(#"SELECT "items"."name" AS "slug", "items"."slug" FROM (SELECT"#))
+            await #expect(throws: TenantSQLError(.unsupportedShape, "a read of items cannot lock rows: its public rows are read through a UNION")) {
+                try await scope.fetchAll(Select.from(i).columns(i.name).orderBy(i.name).limit(1).locking(.forUpdate), as: String.self)
+            }
+        }
+    }
+
     @Test func writesStayInTheScopesOrg() async throws {
         try await withSeededDatabase { db, pool in
             let scope = OrgScope(orgID: orgA, actor: .user(userA), context: PlainSettingContext(), on: pool)

@@ -75,7 +75,7 @@ import Testing
 
         // The organization column reads NULL in the public arm; a correlated subquery's columns count.
         let owned = Select.from(i).columns(i.id, i.orgID).where(exists(Select.from(t).columns(t.id).where(t.title == i.slug)))
-        #expect(try rendered(owned).sql == #"SELECT "i"."id", "i"."org_id" FROM (SELECT "id", "org_id", "slug" FROM "items" AS "i" WHERE "i"."org_id" = $1 UNION ALL SELECT "id", NULL, "slug" FROM "public_items") AS "i" WHERE EXISTS (SELECT "tasks"."id" FROM "tasks" WHERE "tasks"."org_id" = $1 AND "tasks"."title" = "i"."slug")"#)
+        #expect(try rendered(owned).sql == #"SELECT "i"."id", "i"."org_id" FROM (SELECT "id", "org_id", "slug" FROM "items" AS "i" WHERE "i"."org_id" = $1 UNION ALL SELECT "id", NULL::uuid, "slug" FROM "public_items") AS "i" WHERE EXISTS (SELECT "tasks"."id" FROM "tasks" WHERE "tasks"."org_id" = $1 AND "tasks"."title" = "i"."slug")"#)
         // Outside a scope: every private row and every public one.
         #expect(try SQLRenderer.inspect(Select.from(i).columns(i.id), mode: .unscoped).sql
             == #"SELECT "i"."id" FROM (SELECT "id" FROM "items" AS "i" UNION ALL SELECT "id" FROM "public_items") AS "i""#)
@@ -86,7 +86,7 @@ import Testing
         let statement = Select.from(i).columns(i.id, i.orgID, i.slug, i.name).where(i.name != "draft")
             .keysetPage(by: i.slug, i.id, after: ("m", orgB), limit: 20)
         let (sql, binds) = try rendered(statement)
-        #expect(sql == #"(SELECT "items"."id", "items"."org_id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" = $1 AND "items"."name" <> $2 AND ("items"."slug", "items"."id") > ($3, $4) ORDER BY "items"."slug", "items"."id" LIMIT $5) UNION ALL (SELECT "items"."id", NULL, "items"."slug", "items"."name" FROM "public_items" AS "items" WHERE "items"."name" <> $6 AND ("items"."slug", "items"."id") > ($7, $8) ORDER BY "items"."slug", "items"."id" LIMIT $9) ORDER BY "slug", "id" LIMIT $10"#)
+        #expect(sql == #"(SELECT "items"."id", "items"."org_id", "items"."slug", "items"."name" FROM "items" WHERE "items"."org_id" = $1 AND "items"."name" <> $2 AND ("items"."slug", "items"."id") > ($3, $4) ORDER BY "items"."slug", "items"."id" LIMIT $5) UNION ALL (SELECT "items"."id", NULL::uuid, "items"."slug", "items"."name" FROM "public_items" AS "items" WHERE "items"."name" <> $6 AND ("items"."slug", "items"."id") > ($7, $8) ORDER BY "items"."slug", "items"."id" LIMIT $9) ORDER BY "slug", "id" LIMIT $10"#)
         let b = orgB.uuidString.lowercased()
         #expect(binds == [o, "draft", "m", b, "20", "draft", "m", b, "20", "20"])
 

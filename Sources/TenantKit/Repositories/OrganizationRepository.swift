@@ -64,7 +64,7 @@ public struct OrganizationRepository: Sendable {
                 Update.table(invites).set(invites.revokedAt.set(now(as: Date?.self)))
                     .where(invites.revokedAt.isNull && invites.acceptedAt.isNull),
                 Delete.from(domains),
-                Delete.from(items).where(notExists(Select.from(runs).where(runs.catalogItemID == items.id))),
+                Delete.from(items).where(notExists(Select.from(runs).where(runs.privateCatalogItemID == items.id))),
                 Delete.from(members),
             ] as [any Statement])
         }

@@ -93,3 +93,30 @@ ALTER TABLE runs ADD CONSTRAINT runs_private_catalog_item_fkey FOREIGN KEY (org_
 -- Deleting a public item checks its runs by the item alone, across organizations.
 CREATE INDEX runs_public_catalog_item_idx ON runs (public_catalog_item_id) WHERE public_catalog_item_id IS NOT NULL;
 CREATE INDEX runs_private_catalog_item_idx ON runs (org_id, private_catalog_item_id) WHERE private_catalog_item_id IS NOT NULL;
+
+-- Item ids stay unique across the two tables and fixed: the runs trigger above finds an item's
+-- kind by its id, so a private item under a public item's id (an injection may choose ids) would
+-- file the org's runs of it as public ones. (Column privileges would say it more simply, but
+-- Citus does not give them to the shards.)
+CREATE FUNCTION tenantkit_catalog_items_keep_ids()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'a catalog item keeps its id'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'catalog_items_id_fixed', TABLE = 'catalog_items';
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.public_catalog_items p WHERE p.id = NEW.id) THEN
+        RAISE EXCEPTION 'a catalog item may not take a public item''s id'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'catalog_items_id_unique', TABLE = 'catalog_items';
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+REVOKE ALL ON FUNCTION tenantkit_catalog_items_keep_ids() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenantkit_catalog_items_keep_ids() TO tenantkit_app;
+CREATE TRIGGER catalog_items_keep_ids
+    BEFORE INSERT OR UPDATE OF id ON catalog_items
+    FOR EACH ROW EXECUTE FUNCTION tenantkit_catalog_items_keep_ids();

@@ -32,7 +32,8 @@ public struct TenantStore: Sendable {
     /// - Parameters:
     ///   - pool: a pool logged in as the application role (`tenantkit_app`).
     ///   - key: the key the database verifies claims with (installed by `tenantkit keys install`).
-    ///   - transport: how the claim travels; `.setLocal` on a Citus coordinator (see ``SignedTenantContext/Transport``).
+    ///   - transport: how the claim travels; `.setLocal` on a Citus coordinator (see ``SignedTenantContext/Transport``),
+    ///     whose pool should close tainted connections (``TaintedConnections/close``; a warning is logged otherwise).
     ///   - usage: where the store's scopes charge their work; 100 slots by default.
     public init(
         pool: PostgresPool, key: TenantContextKey, transport: SignedTenantContext.Transport = .setConfig, usage: OrgUsage = OrgUsage()
@@ -40,6 +41,11 @@ public struct TenantStore: Sendable {
         self.pool = pool
         self.usage = usage
         self.context = SignedTenantContext(key: key, transport: transport)
+        if transport == .setLocal, pool.taintedConnections == .reset {
+            pool.logger.warning("""
+                claims travel as SET LOCAL (Citus) but the pool resets tainted connections: on Citus, DISCARD ALL                 leaves the coordinator's worker sessions as they were; make the pool with taintedConnections: .close
+                """)
+        }
     }
 
     /// A scope of `orgID` for `actor`, signed with the store's key.
@@ -197,7 +203,9 @@ public struct TenantStore: Sendable {
         do {
             // Through `SET LOCAL` (Citus) a key's statements only check it: its use is recorded
             // apart, in a round trip of its own at most once a minute.
-            if context.transport == .setLocal, keyUses.isDue(presented.apiKeyID) { try await recordUse(of: presented) }
+            if context.transport == .setLocal, keyUses.isDue(presented.apiKeyID) {
+                do { try await recordUse(of: presented) } catch { keyUses.forget(presented.apiKeyID); throw error }
+            }
             return try await body(ActiveOrg(scope: scope(presented.orgID, as: presented.actor)))
         } catch let error as PostgresError where error.code == SQLState("TK007") {
             throw TenantError.invalidAPIKey
@@ -258,4 +266,7 @@ final class APIKeyUses: Sendable {
             return true
         }
     }
+
+    /// Undoes ``isDue(_:now:)`` after the use could not be recorded: the next request tries again.
+    func forget(_ keyID: UUID) { _ = recorded.withLock { $0.removeValue(forKey: keyID) } }
 }

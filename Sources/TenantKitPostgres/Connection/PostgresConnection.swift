@@ -278,10 +278,12 @@ public final class PostgresConnection: PostgresExecutor, Sendable {
     }
 
     /// Readies a connection given back to the pool for its next user; false when it must be closed
-    /// instead. A tainted connection is reset (one round trip); any other costs nothing.
-    func prepareForNextLease() async -> Bool {
+    /// instead. A tainted connection is reset (one round trip) or, unless `resettingTaint`, closed;
+    /// any other costs nothing.
+    func prepareForNextLease(resettingTaint: Bool = true) async -> Bool {
         guard isReusable() else { return false }
         guard isTainted else { return true }
+        guard resettingTaint else { return false }
         do {
             try await resetSession()
             return true

@@ -16,7 +16,9 @@ import Logging
 /// **No session state survives a lease.** A connection that ran dynamic SQL text or a script
 /// (``PostgresConnection/isTainted``) is reset with `DISCARD ALL` and its statement cache cleared
 /// when it comes back, before anyone else can lease it (one round trip; if that fails, it is closed).
-/// A connection that ran only static statements goes back as it is, at no cost.
+/// A connection that ran only static statements goes back as it is, at no cost. On a Citus
+/// coordinator make the pool with `taintedConnections: .close`: `DISCARD ALL` does not reach the
+/// coordinator's own connections to the workers, which end only with its backend.
 ///
 /// **Observability.** The pool reports gauges of its connections and waiters, lease wait times,
 /// timeouts and closed connections, and each pipeline's duration, errors and span, to the metrics
@@ -28,6 +30,8 @@ public actor PostgresPool: PostgresExecutor {
     public let configuration: PostgresConfiguration
     public let acquireTimeout: Duration
     public let statementCacheCapacity: Int
+    /// What becomes of a connection that ran dynamic SQL or a script when it comes back.
+    public nonisolated let taintedConnections: TaintedConnections
     /// The most connections open at once.
     public nonisolated let maxConnections: Int
     public nonisolated let logger: Logger
@@ -54,6 +58,8 @@ public actor PostgresPool: PostgresExecutor {
     ///   - observability: the pool's name and where its metrics and spans go; by default the
     ///     metrics factory and tracer bootstrapped when the pool is made. ``PostgresObservability/disabled`` records nothing.
     ///   - statementCacheCapacity: prepared statements kept per connection, least recently used evicted.
+    ///   - taintedConnections: ``TaintedConnections/reset`` (`DISCARD ALL`, the default) or, on a
+    ///     Citus coordinator, ``TaintedConnections/close``.
     ///   - logger: where the pool's and its statements' log lines go (bind values redacted).
     ///   - eventLoopGroup: the loops its connections are spread over, in turn.
     public init(
@@ -61,6 +67,7 @@ public actor PostgresPool: PostgresExecutor {
         maxConnections: Int = 8,
         acquireTimeout: Duration = .seconds(10),
         statementCacheCapacity: Int = 256,
+        taintedConnections: TaintedConnections = .reset,
         logger: Logger = Logger(label: "tenantkit.pool"),
         eventLoopGroup: PostgresEventLoopGroup = .shared,
         observability: PostgresObservability = .bootstrapped
@@ -73,6 +80,7 @@ public actor PostgresPool: PostgresExecutor {
         self.instruments = PoolInstruments(observability)
         self.acquireTimeout = acquireTimeout
         self.statementCacheCapacity = statementCacheCapacity
+        self.taintedConnections = taintedConnections
         self.logger = logger
         self.maxConnections = max(1, maxConnections)
         self.state = PoolState(maxConnections: maxConnections)
@@ -348,7 +356,7 @@ public actor PostgresPool: PostgresExecutor {
 
     private func giveBack(_ connection: PostgresConnection) async {
         // Not in `state.idle` while this awaits a reset, so nobody can lease it meanwhile.
-        guard await connection.prepareForNextLease() else {
+        guard await connection.prepareForNextLease(resettingTaint: taintedConnections == .reset) else {
             StatementLogger.current(logger).info("closing a connection that broke, was left in a transaction or could not be reset", metadata: ["pg.backend": "\(connection.backendPID)"])
             if let waiter = state.discard() { openConnection(for: waiter) }
             await closeConnections([connection], .broken)
@@ -363,4 +371,15 @@ public actor PostgresPool: PostgresExecutor {
             await closeConnections([connection], .shutdown)
         }
     }
+}
+
+/// What a pool does with a connection that ran dynamic SQL text or a script
+/// (``PostgresConnection/isTainted``) when it comes back.
+public enum TaintedConnections: Sendable, Equatable {
+    /// `DISCARD ALL` and a cleared statement cache, then the connection is leased again.
+    case reset
+    /// The connection is closed and a new one opened when needed. For a Citus coordinator, whose
+    /// connections to the workers keep their sessions through a `DISCARD ALL` and end only with
+    /// the coordinator's backend.
+    case close
 }

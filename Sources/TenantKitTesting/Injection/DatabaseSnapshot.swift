@@ -7,8 +7,8 @@ import TenantKit
 ///
 /// Sections (each a sorted list of rows as text):
 /// - every row of every org but the attacker's own in every table with an organization column
-///   (found in the catalog), public rows (`org_id IS NULL`: the public catalog) included;
-///   every row of every global table (`users` but the attacker's own row); every domain claim;
+///   (found in the catalog), rows without one (`org_id IS NULL`) included; every row of every
+///   global table (the public catalog, `users` but the attacker's own row); every domain claim;
 /// - the attacker's own standing: its memberships and roles, who belongs to its org, and, for a
 ///   principal that may not manage its org (viewers, keys), that org's memberships, invitations,
 ///   domains and API keys;

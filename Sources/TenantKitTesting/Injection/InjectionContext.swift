@@ -46,7 +46,8 @@ public struct InjectionContext: Sendable {
 
     /// Another pool as the application role, closed when the attack ends.
     public func makePool(maxConnections: Int = 1) -> PostgresPool {
-        let pool = database.makePool(user: "tenantkit_app", maxConnections: maxConnections, acquireTimeout: .seconds(5))
+        let pool = database.makePool(
+            user: "tenantkit_app", maxConnections: maxConnections, acquireTimeout: .seconds(5), taintedConnections: self.pool.taintedConnections)
         resources.add(pool)
         return pool
     }

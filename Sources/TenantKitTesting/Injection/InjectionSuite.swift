@@ -38,6 +38,9 @@ public struct InjectionSuite: Sendable {
     public var makeScope: ScopeMaker
     /// How stores are made, for pre-tenant calls.
     public var makeStore: StoreMaker
+    /// What the attack's pools do with a connection the attack tainted: ``TaintedConnections/close``
+    /// on a Citus coordinator, as TenantKit asks of a pool there.
+    public var taintedConnections: TaintedConnections = .reset
     /// The attacks, by default ``InjectionCorpus/all``.
     public var corpus: [InjectionAttack]
     /// Values besides B's data that no attack may see, such as the context signing key.
@@ -99,7 +102,7 @@ public struct InjectionSuite: Sendable {
 
     private func prepare(in database: TestDatabase) async throws -> (InjectionWorld, LeaseResidue) {
         let world = try await PostgresConnection.withConnection(database.configuration) { try await InjectionWorld.load(from: $0) }
-        let pool = database.makePool(user: "tenantkit_app", maxConnections: 1)
+        let pool = database.makePool(user: "tenantkit_app", maxConnections: 1, taintedConnections: taintedConnections)
         do {
             let scope = makeScope(world.orgB, .user(world.adminOfB), pool)
             _ = try await ActiveOrg(scope: scope).organization.get()
@@ -123,7 +126,7 @@ public struct InjectionSuite: Sendable {
             return run.result(duration: ContinuousClock.now - started)
         }
         let principal = world.principal(attacker)
-        let pool = database.makePool(user: "tenantkit_app", maxConnections: 1, acquireTimeout: .seconds(5))
+        let pool = database.makePool(user: "tenantkit_app", maxConnections: 1, acquireTimeout: .seconds(5), taintedConnections: taintedConnections)
         let context = InjectionContext(
             world: world, principal: principal, database: database, pool: pool, makeScope: makeScope, makeStore: makeStore,
             placeholders: world.placeholders(for: attacker, database: database.name), resources: InjectionContext.Resources())

@@ -33,8 +33,8 @@ public struct SQLRenderer {
     private var orgPlaceholder: String?
     /// Aliases visible at each nesting level, outermost first.
     private var levels: [[String: TableReference]] = []
-    /// The mixed catalog whose public half is being written: its organization column reads NULL.
-    private var publicRowsOf: TableReference?
+    /// The mixed catalogs whose public half is being written: their organization column reads NULL.
+    private var publicRowsOf: Set<TableReference> = []
 
     init(mode: Mode) { self.mode = mode }
 
@@ -83,8 +83,8 @@ public struct SQLRenderer {
                 sql += PostgresIdentifier(name).quoted
             case .column(let table, let name):
                 try checkVisible(table, column: name)
-                if table == publicRowsOf, name == table.scoping.orgColumn {
-                    sql += "NULL"  // the public rows belong to no organization
+                if publicRowsOf.contains(table), name == table.scoping.orgColumn {
+                    sql += Self.noOrganization  // the public rows belong to no organization
                 } else {
                     sql += PostgresIdentifier(table.alias).quoted + "." + (name == "*" ? "*" : PostgresIdentifier(name).quoted)
                 }
@@ -125,17 +125,21 @@ public struct SQLRenderer {
             sql += " WHERE " + PostgresIdentifier(table.alias).quoted + "." + PostgresIdentifier(orgColumn).quoted + " = "
             try writeOrgBind()
         }
-        let publicList = zip(columns, list).map { $0.0 == orgColumn ? "NULL" : $0.1 }
+        let publicList = zip(columns, list).map { $0.0 == orgColumn ? Self.noOrganization : $0.1 }
         sql += " UNION ALL SELECT " + publicList.joined(separator: ", ") + " FROM " + PostgresIdentifier(publicTable).quoted
         sql += ") AS " + PostgresIdentifier(table.alias).quoted
     }
 
     /// Runs `body` (the public half of a split page) with `table`'s organization column read as NULL.
     mutating func writingPublicRows(of table: TableReference, _ body: (inout SQLRenderer) throws -> Void) throws {
-        publicRowsOf = table
-        defer { publicRowsOf = nil }
+        let inserted = publicRowsOf.insert(table).inserted
+        defer { if inserted { publicRowsOf.remove(table) } }
         try body(&self)
     }
+
+    /// The organization column of a public row: a typed NULL, so that it may also be an ORDER BY
+    /// term and resolves like the column it stands for (organization ids are uuids).
+    static let noOrganization = "NULL::uuid"
 
     /// `"column" = value, ...` for UPDATE SET and ON CONFLICT DO UPDATE SET.
     mutating func writeSetList(_ assignments: [Assignment], of table: TableReference) throws {

@@ -6,7 +6,7 @@ import TenantKitPostgres
 ///
 /// Statements rendered through it get no organization predicates and INSERT stamps nothing. The
 /// database still applies row-level security to the role you connect as: this is meant for the
-/// owner role (which may write public catalog rows) or an operator role with `BYPASSRLS`.
+/// owner role (which owns, and alone writes, the public catalog) or an operator role with `BYPASSRLS`.
 ///
 /// Every call appends one `audit_log` row, in the same transaction and round trip as the work:
 /// action `tenantkit.unscoped_access`, target the tables named, details `{"reason", "sql"}` (the
@@ -18,7 +18,7 @@ import TenantKitPostgres
 /// let curator = try UnscopedAccess(
 ///     unsafelyBypassingOrgScopeFor: "curate public catalog (ticket OPS-112)",
 ///     auditedIn: platformOrgID, actor: .platformOperator(operatorID), context: signedContext, on: operatorPool)
-/// let items = CatalogItemsTable.table
+/// let items = PublicCatalogItemsTable.table
 /// try await curator.execute(Insert.into(items).values(items.kind.set("model"), items.slug.set("gpt"), items.name.set("GPT")))
 /// ```
 public struct UnscopedAccess: StatementExecutor {

@@ -205,6 +205,9 @@ public struct Select: Statement {
     /// a page, so a page costs the same with 100 organizations or 10,000. Any other read of it reads
     /// the union as its FROM item (``SQLRenderer/writeCatalogUnion(_:columns:)``).
     public func render(into r: inout SQLRenderer) throws {
+        if lock != nil, let catalog = ([source] + joins.map(\.table)).first(where: { $0.scoping.kind == .mixedCatalog }) {
+            throw TenantSQLError(.unsupportedShape, "a read of \(catalog.name) cannot lock rows: its public rows are read through a UNION")
+        }
         if source.scoping.kind == .mixedCatalog, r.predicateNeeded(for: source, .read), let merge = try pageMergeOrder() {
             try renderPublicAndOwnRows(into: &r, mergingBy: merge)
         } else {
@@ -221,11 +224,20 @@ public struct Select: Statement {
             guard fragment.parts.count == 1, case .column(let table, let name) = fragment.parts[0], table == source else { return nil }
             return name
         }
+        // The merge orders by output names: each must name one output column. An expression
+        // without a label gets a name from PostgreSQL, which might be one of them.
         var outputNames: [String: String] = [:]
-        for item in items { if let name = column(item.fragment) { outputNames[name] = outputNames[name] ?? item.label ?? name } }
+        var allOutputNames: [String] = []
+        for item in items {
+            let name = column(item.fragment)
+            guard let output = item.label ?? name else { return nil }
+            allOutputNames.append(output)
+            if let name { outputNames[name] = outputNames[name] ?? output }
+        }
         var names: [String] = []
         for term in ordering {
-            guard let name = column(term.fragment), let output = outputNames[name] else { return nil }
+            guard let name = column(term.fragment), let output = outputNames[name],
+                  allOutputNames.filter({ $0 == output }).count == 1 else { return nil }
             names.append(output)
         }
         return names

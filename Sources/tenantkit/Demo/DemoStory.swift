@@ -36,7 +36,7 @@ struct DemoStory: Sendable {
         try await PostgresConnection.withConnection(owner) { try await key.install(on: $0) }
         step("Context key \(key.id) installed: the database now verifies every claim the app signs")
 
-        let pool = PostgresPool(configuration: app, maxConnections: 8)
+        let pool = PostgresPool(configuration: app, maxConnections: 8, taintedConnections: citus == nil ? .reset : .close)
         let operators = PostgresPool(configuration: owner, maxConnections: 1)
         do {
             try await story(TenantStore(pool: pool, key: key, transport: citus == nil ? .setConfig : .setLocal), operators: operators, run: run)

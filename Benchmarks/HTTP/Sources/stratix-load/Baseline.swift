@@ -183,7 +183,7 @@ final class BaselineServer: Service, Sendable {
                 "catalog_items"."name", "catalog_items"."metadata", "catalog_items"."created_at", "catalog_items"."updated_at" \
                 FROM "catalog_items" WHERE "catalog_items"."org_id" = \(principal.orgID) \
                 ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT \(Int64(50))) UNION ALL \
-                (SELECT "catalog_items"."id", NULL, "catalog_items"."kind", "catalog_items"."slug", \
+                (SELECT "catalog_items"."id", NULL::uuid, "catalog_items"."kind", "catalog_items"."slug", \
                 "catalog_items"."name", "catalog_items"."metadata", "catalog_items"."created_at", "catalog_items"."updated_at" \
                 FROM "public_catalog_items" AS "catalog_items" \
                 ORDER BY "catalog_items"."name", "catalog_items"."id" LIMIT \(Int64(50))) \

@@ -8,10 +8,10 @@ import TenantKitHummingbird
 import TenantKitTesting
 import Testing
 
-// The README's example, kept compiling and answering here (keep the two in step).
-struct ItemDTO: ResponseEncodable { let id: UUID; let name: String; let isPublic: Bool }
-struct StartRun: Decodable { let itemID: UUID; let cost: Int64; let idempotencyKey: String }
-struct RunDTO: ResponseEncodable { let id: UUID; let status: String }
+// The README's example ("Use it in a Hummingbird service"), kept compiling and answering here:
+// the same middlewares, handlers and services, the session follower included (keep the two in step).
+struct RunsPage: ResponseEncodable { let page: Page<Run> }
+struct RunBody: ResponseEncodable { let run: Run }
 
 func readmeRouter(store: TenantStore, sessions: some TenantSessionResolver) -> Router<TenantRequestContext> {
     let router = Router(context: TenantRequestContext.self)
@@ -19,19 +19,12 @@ func readmeRouter(store: TenantStore, sessions: some TenantSessionResolver) -> R
     router.add(middleware: TenantErrorMiddleware())
     router.add(middleware: TenantAuthMiddleware(store: store, sessions: sessions))
 
-    router.get("/catalog") { _, context -> [ItemDTO] in
-        let page = try await context.requireActiveOrg().catalog.page(kind: "model")
-        return page.items.map { ItemDTO(id: $0.id, name: $0.name, isPublic: $0.isPublic) }
+    router.get("/runs") { request, context -> RunsPage in
+        let after = request.uri.queryParameters["after"].map { PageCursor(text: String($0)) }
+        return RunsPage(page: try await context.requireActiveOrg().runs.page(after: after))
     }
-    router.get("/catalog/:id") { _, context -> ItemDTO in
-        let item = try await context.requireActiveOrg().catalog.item(try context.parameters.require("id", as: UUID.self))
-        return ItemDTO(id: item.id, name: item.name, isPublic: item.isPublic)
-    }
-    router.post("/runs") { request, context -> RunDTO in
-        let input = try await request.decode(as: StartRun.self, context: context)
-        let run = try await context.requireActiveOrg().runs.start(
-            itemID: input.itemID, cost: input.cost, idempotencyKey: input.idempotencyKey)
-        return RunDTO(id: run.id, status: run.status.rawValue)
+    router.get("/runs/:id") { _, context -> RunBody in
+        RunBody(run: try await context.requireActiveOrg().runs.run(try context.parameters.require("id", as: UUID.self)))
     }
     return router
 }
@@ -40,28 +33,47 @@ func readmeRouter(store: TenantStore, sessions: some TenantSessionResolver) -> R
     @Test func theReadmeServiceAnswers() async throws {
         try await withWorld { w in
             let ada = try await w.founder("ada@acme.test", org: "Acme")
+            let bob = try await w.founder("bob@globex.test", org: "Globex")
+            let operators = w.db.makePool(maxConnections: 1)  // the platform's login grants ECU
+            for org in [ada.orgID, bob.orgID] {
+                _ = try await w.store.platformOperator(UUID(), in: org, on: operators).credits.grant(10, reason: "bought", idempotencyKey: "g1")
+            }
+            await operators.close()
             let item = try await ada.session.write { try await $0.catalog.create(kind: "model", slug: "m", name: "M") }.value
+            let mine = try await ada.session.write { try await $0.runs.start(itemID: item.id, cost: 1, idempotencyKey: "r1") }.value
+            let bobsItem = try await bob.session.write { try await $0.catalog.create(kind: "model", slug: "g", name: "G") }.value
+            let theirs = try await bob.session.write { try await $0.runs.start(itemID: bobsItem.id, cost: 1, idempotencyKey: "r1") }.value
             let poolLogger = Logger(label: "tenantkit.pool", metadataProvider: TenantRequestID.metadataProvider)
             _ = poolLogger  // as the README creates the pool's logger
             // Persistent sessions, as the README has them.
             let user = try #require(try await w.store.user(email: "ada@acme.test"))
             let token = try await w.store.openSession(for: user.id, activeOrgID: ada.orgID).token
             let app = Application(router: readmeRouter(store: w.store, sessions: TenantStoreSessions(store: w.store)),
-                                  services: [TenantPoolService(pool: w.store.pool)])
-            // Live: a real server on loopback, in the application's ServiceGroup with the pool service.
+                                  services: [TenantPoolService(pool: w.store.pool),
+                                             TenantSessionFollower(store: w.store, listening: w.db.configuration.with(user: "tenantkit_app"))])
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601  // as Hummingbird encodes dates
+            // Live: a real server on loopback, in the application's ServiceGroup with the pool service and the follower.
             try await app.test(.live) { client in
-                try await client.execute(uri: "/catalog", method: .get, headers: cookie(token)) { response in
-                    struct Item: Decodable, Equatable { let id: UUID; let name: String; let isPublic: Bool }
+                try await client.execute(uri: "/runs", method: .get, headers: cookie(token)) { response in
+                    struct Listed: Decodable { struct Page: Decodable { let items: [Run] }; let page: Page }
                     #expect(response.status == .ok)
-                    let items = try JSONDecoder().decode([Item].self, from: Data(response.text.utf8))
-                    #expect(items == [Item(id: item.id, name: "M", isPublic: false)])
+                    let listed = try decoder.decode(Listed.self, from: Data(response.text.utf8))
+                    #expect(listed.page.items.map(\.id) == [mine.id])
                 }
-                try await client.execute(uri: "/catalog/\(item.id)", method: .get, headers: cookie(token)) { response in
+                try await client.execute(uri: "/runs/\(mine.id)", method: .get, headers: cookie(token)) { response in
+                    struct Body: Decodable { let run: Run }
                     #expect(response.status == .ok)
+                    let body = try decoder.decode(Body.self, from: Data(response.text.utf8))
+                    #expect(body.run.id == mine.id)
                 }
-                let run = #"{"itemID":"\#(item.id)","cost":1,"idempotencyKey":"r1"}"#
-                try await client.execute(uri: "/runs", method: .post, headers: cookie(token), body: json(run)) { response in
-                    #expect(response.status.code == 402)
+                // Another org's run: 404, as a missing one; a cursor of another listing: 422.
+                try await client.execute(uri: "/runs/\(theirs.id)", method: .get, headers: cookie(token)) { response in
+                    #expect(response.status == .notFound)
+                }
+                let foreign = try #require(try await ada.session.read { try await $0.catalog.page(limit: 1) }.value.next)
+                try await client.execute(uri: "/runs?after=\(foreign.text)", method: .get, headers: cookie(token)) { response in
+                    #expect(response.status.code == 422)
                 }
             }
             // The test stopped the application gracefully: the server first, then the pool.

@@ -1,3 +1,6 @@
+import TenantKit
+import TenantSQL
+
 extension InjectionCorpus {
     /// Techniques beyond the review: DO blocks, DDL, role switching, COPY, loopback connections,
     /// large objects, the catalog's own secrets, role defaults, error and uniqueness oracles.
@@ -197,6 +200,31 @@ extension InjectionCorpus {
                     "SELECT count(*) FROM memberships WHERE org_id = '{{org_a}}'",
                     "SET LOCAL tk_injection.x = 'a\\'; PREPARE TRANSACTION $$citus_0_99999_123456789_0$$; --'",
                 ]),
+            ]),
+        InjectionAttack(
+            "the public catalog: add, deface and delete its items",
+            finding: .beyondTheReview,
+            attackers: [.adminOfA, .apiKeyOfA],
+            steps: .statements(
+                "INSERT INTO public_catalog_items (kind, slug, name) VALUES ('model', 'phish', 'Log in again at evil.test')",
+                "UPDATE public_catalog_items SET name = 'Log in again at evil.test'",
+                "DELETE FROM public_catalog_items"
+            )),
+        InjectionAttack(
+            "an own item under a public item's id: every run of it is filed as a run of the public one",
+            finding: .beyondTheReview,
+            attackers: [.adminOfA],
+            steps: .statements(
+                "INSERT INTO catalog_items (id, kind, slug, name) VALUES ('{{public_item}}', 'model', 'twin', 'Twin')",
+                "UPDATE catalog_items SET id = '{{public_item}}'"
+            ) + [
+                .swift("the public item is still one item in A's catalog") { context in
+                    let c = CatalogItemsTable.table
+                    let rows = try await context.attackerScope().query(
+                        Select.from(c).columns(c.id).where(c.id == context.world.publicItem))
+                    if rows.count != 1 { throw InjectionBreach("\(rows.count) catalog items of A's answer to the public item's id") }
+                    return []
+                },
             ]),
         InjectionAttack(
             "per-org uniqueness: B's private slug is as free in A as any other",

@@ -48,6 +48,17 @@ extension InjectionCorpus {
                 "INSERT INTO pg_temp.catalog_items (org_id, kind, slug, name) VALUES ('{{org_b}}', 'model', 'phish', 'Log in again at evil.test')"
             )),
         InjectionAttack(
+            "temp public_catalog_items table: every org's catalog shows the attacker's items on the same pool",
+            finding: .poolPoisoning,
+            attackers: [.adminOfA, .viewerOfA, .apiKeyOfA],
+            steps: .statements(
+                """
+                CREATE TEMP TABLE public_catalog_items (id uuid DEFAULT gen_random_uuid(), kind text, slug text, name text,
+                    metadata jsonb DEFAULT '{}', created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now())
+                """,
+                "INSERT INTO pg_temp.public_catalog_items (kind, slug, name) VALUES ('model', 'phish', 'Log in again at evil.test')"
+            )),
+        InjectionAttack(
             "session-level tenant settings left for the next lease",
             finding: .poolPoisoning,
             attackers: [.adminOfA, .viewerOfA, .apiKeyOfA],

@@ -153,7 +153,13 @@ public struct InjectionSuite: Sendable {
             }
             await context.resources.closeAll()
 
-            run.residue = try await LeaseResidue.probe(pool).differences(from: clean)
+            do {
+                run.residue = try await LeaseResidue.probe(pool).differences(from: clean)
+            } catch {
+                // A next lease that cannot even be probed is what the attack left for it (a pool
+                // that closes tainted connections meets role defaults such as a timeout at once).
+                run.residue = ["the next lease on the attack's pool failed: \(Self.brief(error))"]
+            }
             run.changes = try await DatabaseSnapshot.take(on: admin, protecting: protection).differences(from: before)
             observing = false
             await ClusterRoleChanges.shared.endObserving()

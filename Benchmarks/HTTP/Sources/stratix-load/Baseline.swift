@@ -212,8 +212,8 @@ final class BaselineServer: Service, Sendable {
                 guard let role = roles.first, role == "member" || role == "admin" else { throw HTTPError(.forbidden) }
             }
             let slugs = try await connection.query(#"""
-                SELECT "catalog_items"."slug" FROM "catalog_items" \#
-                WHERE ("catalog_items"."org_id" IS NULL OR "catalog_items"."org_id" = \#(orgID)) AND "catalog_items"."id" = \#(itemID)
+                SELECT "catalog_items"."slug" FROM (SELECT "id", "slug" FROM "catalog_items" WHERE "catalog_items"."org_id" = \#(orgID) \#
+                UNION ALL SELECT "id", "slug" FROM "public_catalog_items") AS "catalog_items" WHERE "catalog_items"."id" = \#(itemID)
                 """#, logger: self.logger).decode(String.self).gather()
             guard let slug = slugs.first else { throw HTTPError(.notFound) }
             let rows = try await connection.query(#"""

@@ -163,8 +163,8 @@ final class RawCatalogPage: Contender, @unchecked Sendable {
         self.name = name
         keys = PageKeys(orgCount: db.orgs)
         connection = try RawConnection(db.bypass.parameters)
-        // The same text the builder renders (binds: the public half's cursor and limit, the org id
-        // and the own half's cursor and limit, the merged limit).
+        // The same text the builder renders (binds: the org id and the own half's cursor and limit,
+        // the public half's cursor and limit, the merged limit).
         let pg = try await PostgresConnection.connect(db.bypass)
         let sql = try OrgScope(orgID: keys.orgs[0], actor: .user(BenchIDs.user), context: env.signed, on: pg).render(catalogPageStatement(after: "0")).sql
         await pg.close()
@@ -184,7 +184,7 @@ final class RawCatalogPage: Contender, @unchecked Sendable {
                 try cursor.withUTF8 { cursorBytes in
                     try withUnsafeBytes(of: &limit) { limitBytes in
                         let cursor = UnsafeRawBufferPointer(cursorBytes)
-                        try connection.execPrepared("page", [cursor, limitBytes, org, cursor, limitBytes, limitBytes]) { result in
+                        try connection.execPrepared("page", [org, cursor, limitBytes, cursor, limitBytes, limitBytes]) { result in
                             var page: [CatalogRow] = []
                             let n = PQntuples(result)
                             page.reserveCapacity(Int(n))

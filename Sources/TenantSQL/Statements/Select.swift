@@ -208,17 +208,23 @@ public struct Select: Statement {
         if lock != nil, let catalog = ([source] + joins.map(\.table)).first(where: { $0.scoping.kind == .mixedCatalog }) {
             throw TenantSQLError(.unsupportedShape, "a read of \(catalog.name) cannot lock rows: its public rows are read through a UNION")
         }
-        if source.scoping.kind == .mixedCatalog, r.predicateNeeded(for: source, .read), let merge = try pageMergeOrder() {
-            try renderPublicAndOwnRows(into: &r, mergingBy: merge)
+        if source.scoping.kind == .mixedCatalog, r.predicateNeeded(for: source, .read), let page = try pageMerge() {
+            try renderPublicAndOwnRows(into: &r, merging: page)
         } else {
             try render(into: &r, rows: .visible)
         }
     }
 
-    /// The output names a split page merges by, or nil when this statement is not such a page.
-    private func pageMergeOrder() throws -> [String]? {
+    /// How a split page's halves merge: by these output names, to this many rows.
+    private struct PageMerge {
+        let names: [String]
+        let limit: Int
+    }
+
+    /// How to merge this statement's halves, or nil when it is not a page that splits.
+    private func pageMerge() throws -> PageMerge? {
         guard joins.isEmpty, grouping.isEmpty, havingFilter == nil, !isDistinct, offsetCount == nil, lock == nil,
-              limitCount != nil, !ordering.isEmpty else { return nil }
+              let limitCount, !ordering.isEmpty else { return nil }
         _ = try columnsRead(of: source)  // refuses `*` before anything else
         func column(_ fragment: SQLFragment) -> String? {
             guard fragment.parts.count == 1, case .column(let table, let name) = fragment.parts[0], table == source else { return nil }
@@ -240,12 +246,12 @@ public struct Select: Statement {
                   allOutputNames.filter({ $0 == output }).count == 1 else { return nil }
             names.append(output)
         }
-        return names
+        return PageMerge(names: names, limit: limitCount)
     }
 
-    private func renderPublicAndOwnRows(into r: inout SQLRenderer, mergingBy names: [String]) throws {
-        // The own half first: a UNION's column types come from its first branch, and the public
-        // half's organization column is an untyped NULL.
+    private func renderPublicAndOwnRows(into r: inout SQLRenderer, merging page: PageMerge) throws {
+        // The own half first: a UNION takes its output columns from its first branch, here the
+        // table's own (the public half's organization column is only a NULL).
         r.write("(")
         try render(into: &r, rows: .ownOnly)
         r.write(") UNION ALL (")
@@ -253,11 +259,11 @@ public struct Select: Statement {
         r.write(") ORDER BY ")
         for (i, term) in ordering.enumerated() {
             if i > 0 { r.write(", ") }
-            r.write(PostgresIdentifier(names[i]).quoted)
+            r.write(PostgresIdentifier(page.names[i]).quoted)
             term.writeDirection(into: &r)
         }
         r.write(" LIMIT ")
-        try r.writeBind(Int64(limitCount!))
+        try r.writeBind(Int64(page.limit))
     }
 
     /// The columns of `table` the statement names anywhere, its subqueries included, sorted. A

@@ -228,7 +228,9 @@ public struct TenantStore: Sendable {
     /// transaction of its own: on Citus the owner's write to `api_keys`, a reference table, may not
     /// share a transaction with the application's reads beside the organization's shards.
     private func recordUse(of presented: (orgID: UUID, apiKeyID: UUID, actor: OrgScope.Actor)) async throws {
-        _ = try await scope(presented.orgID, as: presented.actor).query("SELECT tenantkit_use_api_key()")
+        // Through set_config the scope's own context statement already records it: only a round trip is needed.
+        let statement: PostgresQuery = context.transport == .setLocal ? "SELECT tenantkit_use_api_key()" : "SELECT 1"
+        _ = try await scope(presented.orgID, as: presented.actor).query(statement)
     }
 
     /// What a presented key says about itself (no round trip for keys of the current format).
